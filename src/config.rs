@@ -1,0 +1,231 @@
+//! Every environment variable Liaison reads, with its default, in one place.
+
+use std::path::PathBuf;
+
+/// Which database engine a `DATABASE_URL` names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// Embedded SQLite in a file.
+    Sqlite,
+    /// PostgreSQL over the network.
+    Postgres,
+}
+
+/// A parsed `DATABASE_URL`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DatabaseUrl {
+    /// The engine.
+    pub backend: Backend,
+    /// What the engine's driver is given: a file path for SQLite, the URL for PostgreSQL.
+    pub target: String,
+}
+
+impl DatabaseUrl {
+    /// Parses `sqlite://path`, `sqlite:path`, a bare path, or `postgres://…`/`postgresql://…`.
+    /// Any other scheme is an error rather than a surprise SQLite file.
+    pub fn parse(url: &str) -> Result<Self, String> {
+        let url = url.trim();
+        if url.is_empty() {
+            return Err("DATABASE_URL is empty".into());
+        }
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            return Ok(DatabaseUrl {
+                backend: Backend::Postgres,
+                target: url.to_string(),
+            });
+        }
+        if let Some(path) = url
+            .strip_prefix("sqlite://")
+            .or_else(|| url.strip_prefix("sqlite:"))
+        {
+            if path.is_empty() {
+                return Err("DATABASE_URL names no SQLite file".into());
+            }
+            return Ok(DatabaseUrl {
+                backend: Backend::Sqlite,
+                target: path.to_string(),
+            });
+        }
+        if let Some((scheme, _)) = url.split_once("://") {
+            return Err(format!(
+                "DATABASE_URL has the unsupported scheme `{scheme}`; use sqlite://PATH or postgres://…"
+            ));
+        }
+        Ok(DatabaseUrl {
+            backend: Backend::Sqlite,
+            target: url.to_string(),
+        })
+    }
+
+    /// Where a generated signing secret is kept: beside the SQLite file, or in the working
+    /// directory when the database is PostgreSQL.
+    pub fn default_secret_path(&self) -> PathBuf {
+        match self.backend {
+            Backend::Sqlite => {
+                let db = PathBuf::from(&self.target);
+                let dir = db.parent().map(PathBuf::from).unwrap_or_default();
+                dir.join("liaison-jwt-secret.key")
+            }
+            Backend::Postgres => PathBuf::from("liaison-jwt-secret.key"),
+        }
+    }
+}
+
+/// How tokens are verified.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum KeySource {
+    /// HS256 with a secret given in `LIAISON_JWT_SECRET`.
+    Secret(String),
+    /// HS256 with a secret kept in a file (generated there on first run when missing).
+    SecretFile(PathBuf),
+    /// RS256 or ES256 with a PEM public key from `LIAISON_JWT_PUBLIC_KEY_FILE`.
+    PublicKey { algorithm: String, path: PathBuf },
+}
+
+/// The whole configuration.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// `DATABASE_URL`, default `sqlite://liaison.db`.
+    pub database: DatabaseUrl,
+    /// `LIAISON_BIND`, default `127.0.0.1:8080`.
+    pub bind: String,
+    /// From `LIAISON_JWT_ALGORITHM` (HS256), `LIAISON_JWT_SECRET`, `LIAISON_JWT_SECRET_FILE`,
+    /// `LIAISON_JWT_PUBLIC_KEY_FILE`.
+    pub keys: KeySource,
+    /// `LIAISON_JWT_ISSUER`: when set, tokens must carry this `iss`.
+    pub issuer: Option<String>,
+    /// `LIAISON_JWT_AUDIENCE`: when set, tokens must carry this `aud`.
+    pub audience: Option<String>,
+    /// `LIAISON_CORS_ORIGINS`: comma-separated origins allowed to call from a browser; none by default.
+    pub cors_origins: Vec<String>,
+    /// `LIAISON_DB_POOL_SIZE`: database connections per process (default 8 on SQLite, 16 on PostgreSQL).
+    pub pool_size: u32,
+    /// `LIAISON_WORKERS`: HTTP worker threads (default: one per core).
+    pub workers: Option<usize>,
+}
+
+impl Config {
+    /// Reads the configuration from the process environment.
+    pub fn from_env() -> Result<Self, String> {
+        Self::from_lookup(|k| std::env::var(k).ok())
+    }
+
+    /// Reads the configuration through `get`, so tests need not touch the process environment.
+    pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Self, String> {
+        let get = |k: &str| get(k).filter(|v| !v.trim().is_empty());
+        let database = DatabaseUrl::parse(
+            &get("DATABASE_URL").unwrap_or_else(|| "sqlite://liaison.db".into()),
+        )?;
+        let bind = get("LIAISON_BIND").unwrap_or_else(|| "127.0.0.1:8080".into());
+        let algorithm = get("LIAISON_JWT_ALGORITHM")
+            .unwrap_or_else(|| "HS256".into())
+            .to_uppercase();
+        let keys = match algorithm.as_str() {
+            "HS256" => match (get("LIAISON_JWT_SECRET"), get("LIAISON_JWT_SECRET_FILE")) {
+                (Some(_), Some(_)) => {
+                    return Err(
+                        "set LIAISON_JWT_SECRET or LIAISON_JWT_SECRET_FILE, not both".into(),
+                    )
+                }
+                (Some(secret), None) => {
+                    if secret.len() < 32 {
+                        return Err("LIAISON_JWT_SECRET must be at least 32 characters".into());
+                    }
+                    KeySource::Secret(secret)
+                }
+                (None, Some(path)) => KeySource::SecretFile(PathBuf::from(path)),
+                (None, None) => KeySource::SecretFile(database.default_secret_path()),
+            },
+            "RS256" | "ES256" => {
+                let path = get("LIAISON_JWT_PUBLIC_KEY_FILE").ok_or_else(|| {
+                    format!("LIAISON_JWT_ALGORITHM={algorithm} needs LIAISON_JWT_PUBLIC_KEY_FILE")
+                })?;
+                KeySource::PublicKey {
+                    algorithm,
+                    path: PathBuf::from(path),
+                }
+            }
+            other => {
+                return Err(format!(
+                    "LIAISON_JWT_ALGORITHM `{other}` is not supported; use HS256, RS256 or ES256"
+                ))
+            }
+        };
+        let cors_origins = get("LIAISON_CORS_ORIGINS")
+            .map(|v| {
+                v.split(',')
+                    .map(|o| o.trim().to_string())
+                    .filter(|o| !o.is_empty())
+                    .collect()
+            })
+            .unwrap_or_default();
+        let pool_size = match get("LIAISON_DB_POOL_SIZE") {
+            Some(v) => v
+                .parse::<u32>()
+                .ok()
+                .filter(|n| (1..=256).contains(n))
+                .ok_or("LIAISON_DB_POOL_SIZE must be a number from 1 to 256")?,
+            None => match database.backend {
+                Backend::Sqlite => 8,
+                Backend::Postgres => 16,
+            },
+        };
+        let workers = match get("LIAISON_WORKERS") {
+            Some(v) => Some(
+                v.parse::<usize>()
+                    .ok()
+                    .filter(|n| (1..=512).contains(n))
+                    .ok_or("LIAISON_WORKERS must be a number from 1 to 512")?,
+            ),
+            None => None,
+        };
+        Ok(Config {
+            database,
+            bind,
+            keys,
+            issuer: get("LIAISON_JWT_ISSUER"),
+            audience: get("LIAISON_JWT_AUDIENCE"),
+            cors_origins,
+            pool_size,
+            workers,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn database_urls() {
+        let s = DatabaseUrl::parse("sqlite://data/l.db").unwrap();
+        assert_eq!(
+            (s.backend, s.target.as_str()),
+            (Backend::Sqlite, "data/l.db")
+        );
+        let s = DatabaseUrl::parse("l.db").unwrap();
+        assert_eq!(s.backend, Backend::Sqlite);
+        let p = DatabaseUrl::parse("postgresql://u@h/db").unwrap();
+        assert_eq!(p.backend, Backend::Postgres);
+        assert!(DatabaseUrl::parse("mysql://x")
+            .unwrap_err()
+            .contains("mysql"));
+        assert!(DatabaseUrl::parse("sqlite://").is_err());
+    }
+
+    #[test]
+    fn defaults_and_refusals() {
+        let c = Config::from_lookup(|_| None).unwrap();
+        assert_eq!(c.bind, "127.0.0.1:8080");
+        assert_eq!(
+            c.keys,
+            KeySource::SecretFile(PathBuf::from("liaison-jwt-secret.key"))
+        );
+        let short = Config::from_lookup(|k| (k == "LIAISON_JWT_SECRET").then(|| "short".into()));
+        assert!(short.is_err());
+        let rs = Config::from_lookup(|k| (k == "LIAISON_JWT_ALGORITHM").then(|| "RS256".into()));
+        assert!(rs.unwrap_err().contains("PUBLIC_KEY_FILE"));
+        let none = Config::from_lookup(|k| (k == "LIAISON_JWT_ALGORITHM").then(|| "none".into()));
+        assert!(none.is_err());
+    }
+}

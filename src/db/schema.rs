@@ -1,0 +1,114 @@
+// The tables as diesel sees them; kept in step with `migrations/`.
+
+diesel::table! {
+    families (id) {
+        id -> Text,
+        school_id -> Text,
+        external_id -> Nullable<Text>,
+        display_name -> Text,
+        primary_language -> Nullable<Text>,
+        preferred_channel -> Nullable<Text>,
+        sms_opt_in -> Bool,
+        directory_opt_out -> Bool,
+        address_line1 -> Nullable<Text>,
+        address_line2 -> Nullable<Text>,
+        address_city -> Nullable<Text>,
+        address_region -> Nullable<Text>,
+        address_postal_code -> Nullable<Text>,
+        address_country -> Nullable<Text>,
+        notes -> Nullable<Text>,
+        version -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        archived_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    guardians (id) {
+        id -> Text,
+        school_id -> Text,
+        family_id -> Text,
+        given_name -> Text,
+        family_name -> Text,
+        relationship -> Nullable<Text>,
+        email -> Nullable<Text>,
+        phone -> Nullable<Text>,
+        preferred_language -> Nullable<Text>,
+        preferred_channel -> Nullable<Text>,
+        is_primary -> Bool,
+        sms_opt_in -> Bool,
+        contact_allowed -> Bool,
+        version -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        archived_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    students (id) {
+        id -> Text,
+        school_id -> Text,
+        family_id -> Text,
+        given_name -> Text,
+        family_name -> Text,
+        external_id -> Nullable<Text>,
+        grade_level -> Nullable<Text>,
+        date_of_birth -> Nullable<Date>,
+        has_iep -> Bool,
+        version -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        archived_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    guardian_student_links (id) {
+        id -> Text,
+        school_id -> Text,
+        student_id -> Text,
+        guardian_id -> Text,
+        relationship -> Nullable<Text>,
+        legal_guardian -> Bool,
+        lives_with -> Bool,
+        emergency_contact -> Bool,
+        contact_priority -> Nullable<Integer>,
+        can_view_records -> Bool,
+        contact_restricted -> Bool,
+        starts_on -> Nullable<Date>,
+        ends_on -> Nullable<Date>,
+        version -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        archived_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    idempotency_keys (school_id, principal, idempotency_key) {
+        school_id -> Text,
+        principal -> Text,
+        idempotency_key -> Text,
+        request_hash -> Text,
+        status -> Integer,
+        body -> Text,
+        location -> Nullable<Text>,
+        etag -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(guardians -> families (family_id));
+diesel::joinable!(students -> families (family_id));
+diesel::joinable!(guardian_student_links -> students (student_id));
+diesel::joinable!(guardian_student_links -> guardians (guardian_id));
+
+diesel::allow_tables_to_appear_in_same_query!(
+    families,
+    guardians,
+    students,
+    guardian_student_links,
+    idempotency_keys,
+);

@@ -1,0 +1,382 @@
+//! Domain types: values known to be valid once constructed. Each parses from the wire with a
+//! message a client can act on.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+/// Declares a snake_case enumeration stored as text.
+macro_rules! text_enum {
+    ($(#[$meta:meta])* $name:ident { $($(#[$vmeta:meta])* $variant:ident => $text:literal),+ $(,)? }) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+        #[serde(rename_all = "snake_case")]
+        pub enum $name { $($(#[$vmeta])* $variant),+ }
+
+        impl $name {
+            /// The value as stored and sent.
+            pub fn as_str(self) -> &'static str {
+                match self { $($name::$variant => $text),+ }
+            }
+
+            /// Parses a stored value.
+            pub fn parse(s: &str) -> Option<Self> {
+                match s { $($text => Some($name::$variant),)+ _ => None }
+            }
+        }
+    };
+}
+#[allow(unused_imports)]
+pub(crate) use text_enum;
+
+text_enum! {
+    /// How a contact happens.
+    Channel {
+        /// A phone call.
+        Phone => "phone",
+        /// E-mail.
+        Email => "email",
+        /// A text message.
+        Sms => "sms",
+        /// Face to face.
+        InPerson => "in_person",
+        /// A video call.
+        Video => "video",
+        /// A paper letter.
+        Letter => "letter",
+        /// A message in a parent portal or app.
+        Portal => "portal",
+    }
+}
+
+text_enum! {
+    /// How an adult stands to a child or household.
+    Relationship {
+        /// Mother.
+        Mother => "mother",
+        /// Father.
+        Father => "father",
+        /// Parent (unspecified).
+        Parent => "parent",
+        /// Step-parent.
+        Stepparent => "stepparent",
+        /// Grandparent.
+        Grandparent => "grandparent",
+        /// Aunt or uncle.
+        AuntUncle => "aunt_uncle",
+        /// Adult sibling.
+        Sibling => "sibling",
+        /// Foster parent.
+        FosterParent => "foster_parent",
+        /// Legal guardian who is not a parent.
+        LegalGuardian => "legal_guardian",
+        /// Any other relation.
+        Other => "other",
+    }
+}
+
+/// An e-mail address (`local@domain`), with the domain lower-cased.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(try_from = "String", into = "String")]
+#[schema(value_type = String, format = "email", example = "maria.lopez@example.org")]
+pub struct Email(String);
+
+impl Email {
+    /// Parses an address.
+    pub fn parse(s: &str) -> Result<Self, String> {
+        let s = s.trim();
+        let err = || format!("`{s}` is not a valid e-mail address");
+        if s.len() > 254 || s.chars().any(|c| c.is_whitespace() || c.is_control()) {
+            return Err(err());
+        }
+        let (local, domain) = s.rsplit_once('@').ok_or_else(err)?;
+        if local.is_empty() || local.len() > 64 || local.contains('@') {
+            return Err(err());
+        }
+        let labels: Vec<&str> = domain.split('.').collect();
+        let label_ok = |l: &&str| {
+            !l.is_empty()
+                && l.len() <= 63
+                && !l.starts_with('-')
+                && !l.ends_with('-')
+                && l.chars().all(|c| c.is_alphanumeric() || c == '-')
+        };
+        if labels.len() < 2 || !labels.iter().all(label_ok) {
+            return Err(err());
+        }
+        Ok(Email(format!("{local}@{}", domain.to_lowercase())))
+    }
+
+    /// The address.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A phone number in E.164 form (`+` and 8 to 15 digits). Spaces, dashes, dots and parentheses
+/// are accepted on input and removed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(try_from = "String", into = "String")]
+#[schema(value_type = String, example = "+14155550123")]
+pub struct E164Phone(String);
+
+impl E164Phone {
+    /// Parses a number.
+    pub fn parse(s: &str) -> Result<Self, String> {
+        let compact: String = s
+            .chars()
+            .filter(|c| !matches!(c, ' ' | '-' | '.' | '(' | ')'))
+            .collect();
+        let digits = compact.strip_prefix('+').unwrap_or("");
+        let ok = (8..=15).contains(&digits.len())
+            && digits.bytes().all(|b| b.is_ascii_digit())
+            && !digits.starts_with('0');
+        if ok {
+            Ok(E164Phone(compact))
+        } else {
+            Err(format!(
+                "`{s}` is not an E.164 phone number such as +14155550123"
+            ))
+        }
+    }
+
+    /// The number.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A BCP 47 language tag (`en`, `es-MX`, `zh-Hant-TW`), in canonical case.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(try_from = "String", into = "String")]
+#[schema(value_type = String, example = "es-MX")]
+pub struct LanguageTag(String);
+
+impl LanguageTag {
+    /// Parses a tag by RFC 5646's syntax (language, extlang, script, region, variants,
+    /// extensions, private use).
+    pub fn parse(s: &str) -> Result<Self, String> {
+        let err = || format!("`{s}` is not a BCP 47 language tag such as en or es-MX");
+        if s.is_empty()
+            || s.len() > 64
+            || !s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+        {
+            return Err(err());
+        }
+        let parts: Vec<&str> = s.split('-').collect();
+        let alpha = |p: &str| p.bytes().all(|b| b.is_ascii_alphabetic());
+        let digit = |p: &str| p.bytes().all(|b| b.is_ascii_digit());
+        let mut out: Vec<String> = Vec::new();
+        let mut i = 0;
+        let lang = parts[0];
+        if !(alpha(lang) && (2..=8).contains(&lang.len()) && lang.len() != 4) {
+            return Err(err());
+        }
+        out.push(lang.to_ascii_lowercase());
+        i += 1;
+        // Up to three extended language subtags after a 2–3 letter language.
+        let mut ext = 0;
+        while lang.len() <= 3
+            && ext < 3
+            && i < parts.len()
+            && parts[i].len() == 3
+            && alpha(parts[i])
+        {
+            out.push(parts[i].to_ascii_lowercase());
+            i += 1;
+            ext += 1;
+        }
+        if i < parts.len() && parts[i].len() == 4 && alpha(parts[i]) {
+            let p = parts[i].to_ascii_lowercase();
+            out.push(format!("{}{}", p[..1].to_ascii_uppercase(), &p[1..]));
+            i += 1;
+        }
+        if i < parts.len()
+            && ((parts[i].len() == 2 && alpha(parts[i]))
+                || (parts[i].len() == 3 && digit(parts[i])))
+        {
+            out.push(parts[i].to_ascii_uppercase());
+            i += 1;
+        }
+        while i < parts.len() {
+            let p = parts[i];
+            let variant =
+                (5..=8).contains(&p.len()) || (p.len() == 4 && p.as_bytes()[0].is_ascii_digit());
+            if !variant {
+                break;
+            }
+            out.push(p.to_ascii_lowercase());
+            i += 1;
+        }
+        // Extensions (a singleton and 2–8 character subtags) and private use (x and 1–8).
+        while i < parts.len() {
+            let single = parts[i];
+            if single.len() != 1 {
+                return Err(err());
+            }
+            let private = single.eq_ignore_ascii_case("x");
+            let min = if private { 1 } else { 2 };
+            out.push(single.to_ascii_lowercase());
+            i += 1;
+            let start = i;
+            while i < parts.len()
+                && (min..=8).contains(&parts[i].len())
+                && (private || parts[i].len() > 1)
+            {
+                out.push(parts[i].to_ascii_lowercase());
+                i += 1;
+            }
+            if i == start {
+                return Err(err());
+            }
+            if private && i < parts.len() {
+                return Err(err());
+            }
+        }
+        Ok(LanguageTag(out.join("-")))
+    }
+
+    /// The tag.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+macro_rules! string_conversions {
+    ($($t:ident),+) => {$(
+        impl TryFrom<String> for $t {
+            type Error = String;
+            fn try_from(s: String) -> Result<Self, String> {
+                $t::parse(&s)
+            }
+        }
+        impl From<$t> for String {
+            fn from(v: $t) -> String {
+                v.0
+            }
+        }
+        impl fmt::Display for $t {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+    )+};
+}
+string_conversions!(Email, E164Phone, LanguageTag);
+
+/// Validator: text that is not only white space and has no control characters (new lines and
+/// tabs are allowed).
+pub fn plain_text(s: &str) -> Result<(), validator::ValidationError> {
+    if s.trim().is_empty() {
+        let mut e = validator::ValidationError::new("blank");
+        e.message = Some("must not be blank".into());
+        return Err(e);
+    }
+    if s.chars()
+        .any(|c| c.is_control() && c != '\n' && c != '\t' && c != '\r')
+    {
+        let mut e = validator::ValidationError::new("invalid");
+        e.message = Some("must not contain control characters".into());
+        return Err(e);
+    }
+    Ok(())
+}
+
+/// Validator: a single-line identifier (an SIS id): no white space at the ends, no control
+/// characters.
+pub fn identifier(s: &str) -> Result<(), validator::ValidationError> {
+    if s.is_empty() || s.trim() != s || s.chars().any(char::is_control) {
+        let mut e = validator::ValidationError::new("invalid");
+        e.message =
+            Some("must be non-empty, without surrounding spaces or control characters".into());
+        return Err(e);
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn emails() {
+        assert_eq!(
+            Email::parse("Ana@Example.ORG").unwrap().as_str(),
+            "Ana@example.org"
+        );
+        for bad in [
+            "",
+            "ana",
+            "ana@",
+            "@x.org",
+            "ana@localhost",
+            "a b@x.org",
+            "ana@-x.org",
+            "a@x..org",
+        ] {
+            assert!(Email::parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn phones() {
+        assert_eq!(
+            E164Phone::parse("+1 (415) 555-0123").unwrap().as_str(),
+            "+14155550123"
+        );
+        for bad in [
+            "4155550123",
+            "+0123456789",
+            "+1",
+            "+1234567890123456",
+            "+1415abc0123",
+        ] {
+            assert!(E164Phone::parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn language_tags() {
+        for (input, canonical) in [
+            ("en", "en"),
+            ("ES-mx", "es-MX"),
+            ("zh-hant-tw", "zh-Hant-TW"),
+            ("es-419", "es-419"),
+            ("sl-rozaj-biske", "sl-rozaj-biske"),
+            ("de-CH-1901", "de-CH-1901"),
+            ("en-US-u-ca-gregory", "en-US-u-ca-gregory"),
+            ("zh-yue-HK", "zh-yue-HK"),
+            ("en-x-private", "en-x-private"),
+        ] {
+            assert_eq!(LanguageTag::parse(input).unwrap().as_str(), canonical);
+        }
+        for bad in [
+            "",
+            "e",
+            "english1",
+            "en_US",
+            "en-",
+            "en--US",
+            "abcd",
+            "en-US-u",
+            "en-a-bb-x",
+            "123",
+            "en-x-toolongtag1",
+        ] {
+            assert!(LanguageTag::parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn enums_round_trip() {
+        for c in [Channel::Phone, Channel::InPerson, Channel::Portal] {
+            assert_eq!(Channel::parse(c.as_str()), Some(c));
+        }
+        assert_eq!(
+            Relationship::parse("aunt_uncle"),
+            Some(Relationship::AuntUncle)
+        );
+        assert_eq!(Relationship::parse("Mother"), None);
+    }
+}

@@ -1,0 +1,349 @@
+//! The one error type of the API and its RFC 9457 `application/problem+json` rendering.
+
+use actix_web::http::{header, StatusCode};
+use actix_web::{HttpResponse, ResponseError};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::http::request_id;
+
+/// Media type of every error body.
+pub const PROBLEM_JSON: &str = "application/problem+json";
+
+/// Base of the `type` URIs of our problem documents.
+const TYPE_BASE: &str = "https://liaison.dev/problems/";
+
+/// One field-level validation failure.
+#[derive(Debug, Clone, Serialize, ToSchema, PartialEq, Eq)]
+pub struct FieldError {
+    /// Where in the request the failure is: a JSON path in the body (`address.city`), or a query
+    /// parameter's name.
+    #[schema(example = "email")]
+    pub field: String,
+    /// A stable, machine-readable code (`invalid`, `required`, `length`, `unknown_field`, …).
+    #[schema(example = "invalid")]
+    pub code: String,
+    /// A sentence for the developer reading it.
+    #[schema(example = "not a valid e-mail address")]
+    pub message: String,
+}
+
+impl FieldError {
+    /// Builds a field error from its three parts.
+    pub fn new(
+        field: impl Into<String>,
+        code: impl Into<String>,
+        message: impl Into<String>,
+    ) -> Self {
+        FieldError {
+            field: field.into(),
+            code: code.into(),
+            message: message.into(),
+        }
+    }
+}
+
+/// An RFC 9457 problem document, as every error of the API is answered.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Problem {
+    /// A URI naming the kind of problem; stable, so clients can branch on it.
+    #[schema(example = "https://liaison.dev/problems/validation")]
+    #[serde(rename = "type")]
+    pub type_: String,
+    /// A short summary of the kind of problem.
+    #[schema(example = "Invalid request")]
+    pub title: String,
+    /// The HTTP status code.
+    #[schema(example = 400)]
+    pub status: u16,
+    /// What went wrong with this request.
+    #[schema(example = "the request body has invalid fields")]
+    pub detail: String,
+    /// The request's `X-Request-Id`, to quote when asking for help.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<String>,
+    /// For validation problems: each field that failed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub errors: Option<Vec<FieldError>>,
+    /// For an illegal state transition: the moves that are legal from the current state.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub allowed: Option<Vec<String>>,
+    /// Non-fatal remarks, where the problem kind has them.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub warnings: Option<Vec<String>>,
+}
+
+/// Every way a request can fail.
+#[derive(Debug)]
+pub enum ApiError {
+    /// 400: the request is malformed or has invalid fields.
+    BadRequest {
+        detail: String,
+        errors: Vec<FieldError>,
+    },
+    /// 401: no usable credentials.
+    Unauthorized(String),
+    /// 403: authenticated, but not allowed.
+    Forbidden(String),
+    /// 404: no such resource (or not one the caller may know of).
+    NotFound,
+    /// 405: the path exists but not with this method.
+    MethodNotAllowed(Vec<String>),
+    /// 409: conflicts with the current state (a duplicate `external_id`, …).
+    Conflict(String),
+    /// 412: `If-Match` did not match the current version.
+    PreconditionFailed,
+    /// 413: the body is over the limit.
+    PayloadTooLarge(usize),
+    /// 415: a body of a media type the endpoint does not take.
+    UnsupportedMediaType(String),
+    /// 422: well-formed, but cannot be processed (a reference to a missing resource, an
+    /// `Idempotency-Key` reused with another body, …).
+    Unprocessable {
+        kind: &'static str,
+        detail: String,
+        errors: Vec<FieldError>,
+    },
+    /// 503: the database is unavailable.
+    Unavailable,
+    /// 500: something we did not expect; the cause is logged, never sent.
+    Internal(String),
+}
+
+impl ApiError {
+    /// A 400 with one field error.
+    pub fn field(
+        field: impl Into<String>,
+        code: impl Into<String>,
+        message: impl Into<String>,
+    ) -> Self {
+        ApiError::invalid(vec![FieldError::new(field, code, message)])
+    }
+
+    /// A 400 listing field errors.
+    pub fn invalid(errors: Vec<FieldError>) -> Self {
+        let detail = match errors.as_slice() {
+            [one] => format!("{}: {}", one.field, one.message),
+            _ => format!("{} fields are invalid", errors.len()),
+        };
+        ApiError::BadRequest { detail, errors }
+    }
+
+    /// A 400 with no particular field.
+    pub fn bad_request(detail: impl Into<String>) -> Self {
+        ApiError::BadRequest {
+            detail: detail.into(),
+            errors: Vec::new(),
+        }
+    }
+
+    /// A 422 naming the field that refers to something that cannot be used.
+    pub fn unprocessable_field(field: &str, code: &str, message: impl Into<String>) -> Self {
+        let message = message.into();
+        ApiError::Unprocessable {
+            kind: "unprocessable",
+            detail: format!("{field}: {message}"),
+            errors: vec![FieldError::new(field, code, message)],
+        }
+    }
+
+    /// A 500 whose cause is logged, not sent.
+    pub fn internal(cause: impl std::fmt::Display) -> Self {
+        ApiError::Internal(cause.to_string())
+    }
+
+    fn parts(&self) -> (&'static str, &'static str) {
+        match self {
+            ApiError::BadRequest { errors, .. } if !errors.is_empty() => {
+                ("validation", "Invalid request")
+            }
+            ApiError::BadRequest { .. } => ("bad-request", "Bad request"),
+            ApiError::Unauthorized(_) => ("unauthorized", "Unauthorized"),
+            ApiError::Forbidden(_) => ("forbidden", "Forbidden"),
+            ApiError::NotFound => ("not-found", "Not found"),
+            ApiError::MethodNotAllowed(_) => ("method-not-allowed", "Method not allowed"),
+            ApiError::Conflict(_) => ("conflict", "Conflict"),
+            ApiError::PreconditionFailed => ("precondition-failed", "Precondition failed"),
+            ApiError::PayloadTooLarge(_) => ("payload-too-large", "Payload too large"),
+            ApiError::UnsupportedMediaType(_) => {
+                ("unsupported-media-type", "Unsupported media type")
+            }
+            ApiError::Unprocessable { kind, .. } => (kind, "Unprocessable request"),
+            ApiError::Unavailable => ("unavailable", "Service unavailable"),
+            ApiError::Internal(_) => ("internal", "Internal server error"),
+        }
+    }
+
+    /// The problem document for this error.
+    pub fn problem(&self) -> Problem {
+        let (kind, title) = self.parts();
+        let mut errors = None;
+        let detail = match self {
+            ApiError::BadRequest { detail, errors: e } => {
+                if !e.is_empty() {
+                    errors = Some(e.clone());
+                }
+                detail.clone()
+            }
+            ApiError::Unprocessable {
+                detail, errors: e, ..
+            } => {
+                if !e.is_empty() {
+                    errors = Some(e.clone());
+                }
+                detail.clone()
+            }
+            ApiError::Unauthorized(d) | ApiError::Forbidden(d) | ApiError::Conflict(d) => d.clone(),
+            ApiError::UnsupportedMediaType(d) => d.clone(),
+            ApiError::NotFound => "no such resource".into(),
+            ApiError::MethodNotAllowed(allowed) => {
+                format!("this path answers only {}", allowed.join(", "))
+            }
+            ApiError::PreconditionFailed => {
+                "the resource has changed since the version named in If-Match; fetch it again"
+                    .into()
+            }
+            ApiError::PayloadTooLarge(limit) => format!("the request body is over {limit} bytes"),
+            ApiError::Unavailable => "the database is not answering; try again shortly".into(),
+            ApiError::Internal(_) => {
+                "an unexpected error occurred; quote the request id when reporting it".into()
+            }
+        };
+        Problem {
+            type_: format!("{TYPE_BASE}{kind}"),
+            title: title.into(),
+            status: self.status_code().as_u16(),
+            detail,
+            request_id: request_id::current(),
+            errors,
+            allowed: None,
+            warnings: None,
+        }
+    }
+}
+
+impl std::fmt::Display for ApiError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let (kind, _) = self.parts();
+        write!(f, "{} {kind}", self.status_code().as_u16())
+    }
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            ApiError::BadRequest { .. } => StatusCode::BAD_REQUEST,
+            ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
+            ApiError::NotFound => StatusCode::NOT_FOUND,
+            ApiError::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
+            ApiError::Conflict(_) => StatusCode::CONFLICT,
+            ApiError::PreconditionFailed => StatusCode::PRECONDITION_FAILED,
+            ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ApiError::Unprocessable { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let problem = self.problem();
+        if let ApiError::Internal(cause) = self {
+            log::error!(
+                "request {} failed: {cause}",
+                problem.request_id.as_deref().unwrap_or("-")
+            );
+        }
+        let mut res = HttpResponse::build(self.status_code());
+        res.content_type(PROBLEM_JSON);
+        match self {
+            ApiError::Unauthorized(_) => {
+                res.insert_header((header::WWW_AUTHENTICATE, "Bearer error=\"invalid_token\""));
+            }
+            ApiError::MethodNotAllowed(allowed) => {
+                res.insert_header((header::ALLOW, allowed.join(", ")));
+            }
+            ApiError::Unavailable => {
+                res.insert_header((header::RETRY_AFTER, "5"));
+            }
+            _ => {}
+        }
+        res.body(serde_json::to_string(&problem).unwrap_or_default())
+    }
+}
+
+impl From<diesel::result::Error> for ApiError {
+    fn from(e: diesel::result::Error) -> Self {
+        use diesel::result::{DatabaseErrorKind, Error};
+        match e {
+            Error::NotFound => ApiError::NotFound,
+            Error::DatabaseError(DatabaseErrorKind::UniqueViolation, info) => {
+                ApiError::Conflict(conflict_detail(info.message(), info.constraint_name()))
+            }
+            Error::DatabaseError(DatabaseErrorKind::SerializationFailure, _) => {
+                ApiError::Conflict("a concurrent change touched the same data; retry".into())
+            }
+            other => ApiError::internal(format!("database: {other}")),
+        }
+    }
+}
+
+/// A client-facing sentence for a unique-constraint violation, without internal names.
+fn conflict_detail(message: &str, constraint: Option<&str>) -> String {
+    let name = constraint.unwrap_or(message);
+    if name.contains("external_id") {
+        "another record of this school already has this external_id".into()
+    } else if name.contains("links") {
+        "this guardian is already linked to this student".into()
+    } else {
+        "a record with the same unique values already exists".into()
+    }
+}
+
+impl From<r2d2::Error> for ApiError {
+    fn from(e: r2d2::Error) -> Self {
+        log::warn!("database pool: {e}");
+        ApiError::Unavailable
+    }
+}
+
+impl From<actix_web::error::BlockingError> for ApiError {
+    fn from(e: actix_web::error::BlockingError) -> Self {
+        ApiError::internal(format!("blocking task: {e}"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_variant_has_its_status() {
+        let cases = [
+            (ApiError::bad_request("x"), 400),
+            (ApiError::field("a", "invalid", "b"), 400),
+            (ApiError::Unauthorized("x".into()), 401),
+            (ApiError::Forbidden("x".into()), 403),
+            (ApiError::NotFound, 404),
+            (ApiError::MethodNotAllowed(vec!["GET".into()]), 405),
+            (ApiError::Conflict("x".into()), 409),
+            (ApiError::PreconditionFailed, 412),
+            (ApiError::PayloadTooLarge(1), 413),
+            (ApiError::UnsupportedMediaType("x".into()), 415),
+            (ApiError::unprocessable_field("a", "b", "c"), 422),
+            (ApiError::Unavailable, 503),
+            (ApiError::internal("secret cause"), 500),
+        ];
+        for (err, status) in cases {
+            assert_eq!(err.status_code().as_u16(), status, "{err:?}");
+            assert_eq!(err.problem().status, status);
+        }
+    }
+
+    #[test]
+    fn internal_errors_do_not_leak_their_cause() {
+        let p = ApiError::internal("password=hunter2").problem();
+        assert!(!p.detail.contains("hunter2"));
+    }
+}

@@ -1,0 +1,10 @@
+//! The conventions every endpoint shares: request ids, strict extractors, pagination,
+//! ETag/If-Match, idempotent creates, JSON Merge Patch.
+
+pub mod etag;
+pub mod extract;
+pub mod idempotency;
+pub mod merge_patch;
+pub mod pagination;
+pub mod request_id;
+pub mod routing;

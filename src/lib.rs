@@ -1,0 +1,153 @@
+//! Liaison: the system of record and JSON API for a school's family relations.
+//!
+//! `app` builds the actix application that `liaison serve` runs and the tests drive.
+
+pub mod auth;
+pub mod clock;
+pub mod config;
+pub mod db;
+pub mod domain;
+pub mod error;
+pub mod http;
+pub mod openapi;
+pub mod routes;
+
+use actix_cors::Cors;
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
+use actix_web::middleware::{from_fn, Condition, Logger};
+use actix_web::{web, App, HttpServer};
+use utoipa_actix_web::AppExt;
+use utoipa_swagger_ui::SwaggerUi;
+
+use crate::auth::Keys;
+use crate::clock::Clock;
+use crate::config::Config;
+use crate::db::Db;
+use crate::error::ApiError;
+use crate::http::routing::RouteTable;
+
+/// What every request can reach.
+pub struct AppState {
+    /// The database.
+    pub db: Db,
+    /// Token verification (and minting, with a shared secret).
+    pub keys: Keys,
+    /// The time, as the service sees it.
+    pub clock: Clock,
+    /// Which paths and methods exist, for 404/405.
+    pub routes: RouteTable,
+}
+
+impl AppState {
+    /// Opens the database, applies migrations and loads the keys.
+    pub fn open(config: &Config) -> Result<AppState, String> {
+        let keys = Keys::load(config)?;
+        let db = Db::connect(&config.database, config.pool_size)?;
+        let applied = db::migrate(&mut *db.get()?)?;
+        if applied > 0 {
+            log::info!("applied {applied} database migration(s)");
+        }
+        Ok(AppState::new(db, keys, Clock::system()))
+    }
+
+    /// State from its parts (the tests bring their own clock).
+    pub fn new(db: Db, keys: Keys, clock: Clock) -> AppState {
+        AppState {
+            db,
+            keys,
+            clock,
+            routes: RouteTable::from_openapi(&openapi::document()),
+        }
+    }
+}
+
+/// The whole application: routes, conventions, docs.
+pub fn app(
+    state: web::Data<AppState>,
+    cors_origins: &[String],
+) -> App<
+    impl ServiceFactory<
+        ServiceRequest,
+        Config = (),
+        Response = ServiceResponse<impl MessageBody>,
+        Error = actix_web::Error,
+        InitError = (),
+    >,
+> {
+    let (app, api) = App::new()
+        .into_utoipa_app()
+        .openapi(openapi::base())
+        .configure(routes::configure)
+        .split_for_parts();
+    let api = openapi::finish(api);
+    let mut cors = Cors::default()
+        .allowed_methods(["GET", "POST", "PATCH", "DELETE"])
+        .allowed_headers([
+            "authorization",
+            "content-type",
+            "if-match",
+            "idempotency-key",
+            "x-request-id",
+        ])
+        .expose_headers([
+            "etag",
+            "link",
+            "location",
+            "x-request-id",
+            "idempotent-replayed",
+        ])
+        .max_age(3600);
+    for origin in cors_origins {
+        cors = cors.allowed_origin(origin);
+    }
+    app.app_data(state)
+        .app_data(web::PathConfig::default().error_handler(|err, _| {
+            ApiError::bad_request(format!("the path is malformed: {err}")).into()
+        }))
+        .service(SwaggerUi::new("/docs/{_:.*}").url("/v1/openapi.json", api))
+        .route("/docs", web::get().to(routes::docs_redirect))
+        .default_service(web::to(http::routing::fallback))
+        .wrap(Condition::new(!cors_origins.is_empty(), cors))
+        .wrap(from_fn(http::request_id::middleware))
+        .wrap(
+            Logger::new("%{method}xi %U %s %b %Dms request_id=%{x-request-id}o")
+                .custom_request_replace("method", |req| req.method().to_string()),
+        )
+}
+
+/// Runs the service until it is stopped.
+pub async fn serve(config: Config) -> Result<(), String> {
+    let state = web::Data::new(AppState::open(&config)?);
+    let purge_state = state.clone();
+    actix_web::rt::spawn(async move {
+        let mut tick = actix_web::rt::time::interval(std::time::Duration::from_secs(3600));
+        loop {
+            tick.tick().await;
+            let now = purge_state.clock.now();
+            if let Err(e) = purge_state
+                .db
+                .write(move |c| Ok(http::idempotency::purge(c, now)?))
+                .await
+            {
+                log::warn!("could not purge old idempotency keys: {e}");
+            }
+        }
+    });
+    let origins = config.cors_origins.clone();
+    let mut server = HttpServer::new(move || app(state.clone(), &origins));
+    if let Some(workers) = config.workers {
+        server = server.workers(workers);
+    }
+    log::info!(
+        "Liaison listening on http://{} ({:?})",
+        config.bind,
+        config.database.backend
+    );
+    server
+        .bind(&config.bind)
+        .map_err(|e| format!("cannot listen on {}: {e}", config.bind))?
+        .run()
+        .await
+        .map_err(|e| e.to_string())
+}

@@ -1,0 +1,248 @@
+//! The HTTP resources, one module each, and what they share.
+
+pub mod access;
+pub mod families;
+pub mod guardians;
+pub mod health;
+pub mod links;
+pub mod students;
+
+use actix_web::http::header;
+use actix_web::HttpResponse;
+use chrono::{DateTime, NaiveDateTime, Utc};
+use serde::Serialize;
+use utoipa::IntoResponses;
+use utoipa_actix_web::service_config::ServiceConfig;
+
+use crate::error::Problem;
+use crate::http::etag::etag;
+
+/// Registers every handler (and so every OpenAPI operation).
+pub fn configure(cfg: &mut ServiceConfig) {
+    health::configure(cfg);
+    families::configure(cfg);
+    guardians::configure(cfg);
+    students::configure(cfg);
+    links::configure(cfg);
+}
+
+/// `/docs` → `/docs/`, where the viewer lives.
+pub async fn docs_redirect() -> HttpResponse {
+    HttpResponse::PermanentRedirect()
+        .insert_header((header::LOCATION, "/docs/"))
+        .finish()
+}
+
+/// A single resource with its `ETag`.
+pub fn single<T: Serialize>(body: &T, version: i64) -> HttpResponse {
+    HttpResponse::Ok()
+        .insert_header((header::ETAG, etag(version)))
+        .json(body)
+}
+
+/// A stored UTC time as it goes on the wire.
+pub fn utc(t: NaiveDateTime) -> DateTime<Utc> {
+    t.and_utc()
+}
+
+/// Errors a read of one resource can answer.
+#[derive(IntoResponses)]
+pub enum ReadErrors {
+    /// A path or query parameter does not parse.
+    #[response(
+        status = 400,
+        description = "Malformed request",
+        content_type = "application/problem+json"
+    )]
+    BadRequest(Problem),
+    /// No valid token.
+    #[response(
+        status = 401,
+        description = "Missing or invalid token",
+        content_type = "application/problem+json"
+    )]
+    Unauthorized(Problem),
+    /// The token lacks the scope.
+    #[response(
+        status = 403,
+        description = "The token lacks the scope",
+        content_type = "application/problem+json"
+    )]
+    Forbidden(Problem),
+    /// No such resource for this caller.
+    #[response(
+        status = 404,
+        description = "No such resource",
+        content_type = "application/problem+json"
+    )]
+    NotFound(Problem),
+}
+
+/// Errors a create can answer.
+#[derive(IntoResponses)]
+pub enum CreateErrors {
+    /// Malformed JSON or invalid fields.
+    #[response(
+        status = 400,
+        description = "Invalid request",
+        content_type = "application/problem+json"
+    )]
+    BadRequest(Problem),
+    /// No valid token.
+    #[response(
+        status = 401,
+        description = "Missing or invalid token",
+        content_type = "application/problem+json"
+    )]
+    Unauthorized(Problem),
+    /// The token lacks the scope.
+    #[response(
+        status = 403,
+        description = "The token lacks the scope",
+        content_type = "application/problem+json"
+    )]
+    Forbidden(Problem),
+    /// The parent resource does not exist for this caller.
+    #[response(
+        status = 404,
+        description = "No such parent resource",
+        content_type = "application/problem+json"
+    )]
+    NotFound(Problem),
+    /// A unique value is taken.
+    #[response(
+        status = 409,
+        description = "Conflicts with an existing record",
+        content_type = "application/problem+json"
+    )]
+    Conflict(Problem),
+    /// The body is over 1 MiB.
+    #[response(
+        status = 413,
+        description = "Body too large",
+        content_type = "application/problem+json"
+    )]
+    TooLarge(Problem),
+    /// The body is not JSON.
+    #[response(
+        status = 415,
+        description = "Body is not application/json",
+        content_type = "application/problem+json"
+    )]
+    UnsupportedMediaType(Problem),
+    /// A reference that cannot be used, or an `Idempotency-Key` reused with another body.
+    #[response(
+        status = 422,
+        description = "Unprocessable reference or reused Idempotency-Key",
+        content_type = "application/problem+json"
+    )]
+    Unprocessable(Problem),
+}
+
+/// Errors a merge-patch can answer.
+#[derive(IntoResponses)]
+pub enum UpdateErrors {
+    /// Malformed JSON or invalid fields.
+    #[response(
+        status = 400,
+        description = "Invalid request",
+        content_type = "application/problem+json"
+    )]
+    BadRequest(Problem),
+    /// No valid token.
+    #[response(
+        status = 401,
+        description = "Missing or invalid token",
+        content_type = "application/problem+json"
+    )]
+    Unauthorized(Problem),
+    /// The token lacks the scope.
+    #[response(
+        status = 403,
+        description = "The token lacks the scope",
+        content_type = "application/problem+json"
+    )]
+    Forbidden(Problem),
+    /// No such resource for this caller.
+    #[response(
+        status = 404,
+        description = "No such resource",
+        content_type = "application/problem+json"
+    )]
+    NotFound(Problem),
+    /// A unique value is taken.
+    #[response(
+        status = 409,
+        description = "Conflicts with an existing record",
+        content_type = "application/problem+json"
+    )]
+    Conflict(Problem),
+    /// `If-Match` names an older version.
+    #[response(
+        status = 412,
+        description = "The resource changed since the version in If-Match",
+        content_type = "application/problem+json"
+    )]
+    PreconditionFailed(Problem),
+    /// The body is over 1 MiB.
+    #[response(
+        status = 413,
+        description = "Body too large",
+        content_type = "application/problem+json"
+    )]
+    TooLarge(Problem),
+    /// The body is not a merge patch.
+    #[response(
+        status = 415,
+        description = "Body is not a JSON merge patch",
+        content_type = "application/problem+json"
+    )]
+    UnsupportedMediaType(Problem),
+    /// A reference that cannot be used.
+    #[response(
+        status = 422,
+        description = "Unprocessable reference",
+        content_type = "application/problem+json"
+    )]
+    Unprocessable(Problem),
+}
+
+/// Errors an archive can answer.
+#[derive(IntoResponses)]
+pub enum DeleteErrors {
+    /// A path parameter does not parse.
+    #[response(
+        status = 400,
+        description = "Malformed request",
+        content_type = "application/problem+json"
+    )]
+    BadRequest(Problem),
+    /// No valid token.
+    #[response(
+        status = 401,
+        description = "Missing or invalid token",
+        content_type = "application/problem+json"
+    )]
+    Unauthorized(Problem),
+    /// The token lacks the scope.
+    #[response(
+        status = 403,
+        description = "The token lacks the scope",
+        content_type = "application/problem+json"
+    )]
+    Forbidden(Problem),
+    /// No such resource for this caller.
+    #[response(
+        status = 404,
+        description = "No such resource",
+        content_type = "application/problem+json"
+    )]
+    NotFound(Problem),
+    /// `If-Match` names an older version.
+    #[response(
+        status = 412,
+        description = "The resource changed since the version in If-Match",
+        content_type = "application/problem+json"
+    )]
+    PreconditionFailed(Problem),
+}
