@@ -157,10 +157,9 @@ impl Db {
         let pool = self.pool.clone();
         let writer = (self.backend == Backend::Sqlite).then(|| self.writer.clone());
         web::block(move || {
-            let _turn = match &writer {
-                Some(lock) => Some(lock.lock().unwrap_or_else(|poisoned| poisoned.into_inner())),
-                None => None,
-            };
+            let _turn = writer
+                .as_ref()
+                .map(|lock| lock.lock().unwrap_or_else(|poisoned| poisoned.into_inner()));
             let mut conn = pool.get()?;
             let conn: &mut DbConnection = &mut conn;
             conn.transaction::<T, ApiError, _>(f)

@@ -257,10 +257,12 @@ impl FromRequest for PatchBody {
         Box::pin(async move {
             match media_type(&req).as_deref() {
                 Some("application/merge-patch+json" | "application/json") => {}
-                other => return Err(ApiError::UnsupportedMediaType(format!(
+                other => {
+                    return Err(ApiError::UnsupportedMediaType(format!(
                     "send the patch as application/merge-patch+json or application/json (got {})",
                     other.unwrap_or("no Content-Type")
-                ))),
+                )))
+                }
             }
             let bytes = read_body(&req, payload).await?;
             match parse_json(&bytes)? {

@@ -84,6 +84,15 @@ impl Created {
     }
 }
 
+/// A stored answer: request hash, body, location, ETag, when.
+type StoredAnswer = (
+    String,
+    String,
+    Option<String>,
+    Option<String>,
+    NaiveDateTime,
+);
+
 /// Inside the create's transaction: replays the stored answer for a known key (422 when the
 /// body differs), or runs `create` and stores its answer under the key.
 pub fn once(
@@ -102,13 +111,7 @@ pub fn once(
         .filter(ik::school_id.eq(&caller.school_id))
         .filter(ik::principal.eq(&caller.sub))
         .filter(ik::idempotency_key.eq(key));
-    let stored: Option<(
-        String,
-        String,
-        Option<String>,
-        Option<String>,
-        NaiveDateTime,
-    )> = mine
+    let stored: Option<StoredAnswer> = mine
         .select((
             ik::request_hash,
             ik::body,

@@ -22,6 +22,21 @@ pub fn apply(target: &mut Value, patch: &Value) {
     }
 }
 
+/// Applies a merge patch to a resource's editable fields and checks the result as a create
+/// would. `None` when the patch changes nothing.
+pub fn merge_into<I>(
+    current: &I,
+    patch: serde_json::Map<String, Value>,
+) -> Result<Option<I>, crate::error::ApiError>
+where
+    I: serde::Serialize + serde::de::DeserializeOwned + validator::Validate + PartialEq,
+{
+    let mut doc = serde_json::to_value(current).map_err(crate::error::ApiError::internal)?;
+    apply(&mut doc, &Value::Object(patch));
+    let next: I = crate::http::extract::from_value(doc)?;
+    Ok((next != *current).then_some(next))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -59,19 +74,4 @@ mod tests {
             assert_eq!(target, want);
         }
     }
-}
-
-/// Applies a merge patch to a resource's editable fields and checks the result as a create
-/// would. `None` when the patch changes nothing.
-pub fn merge_into<I>(
-    current: &I,
-    patch: serde_json::Map<String, Value>,
-) -> Result<Option<I>, crate::error::ApiError>
-where
-    I: serde::Serialize + serde::de::DeserializeOwned + validator::Validate + PartialEq,
-{
-    let mut doc = serde_json::to_value(current).map_err(crate::error::ApiError::internal)?;
-    apply(&mut doc, &Value::Object(patch));
-    let next: I = crate::http::extract::from_value(doc)?;
-    Ok((next != *current).then_some(next))
 }

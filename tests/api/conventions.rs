@@ -1,0 +1,397 @@
+//! The conventions every endpoint shares: problem documents, request ids, strict input,
+//! pagination, ETag/If-Match, idempotency.
+
+use actix_web::http::Method;
+use actix_web::test::TestRequest;
+use serde_json::{json, Value};
+
+use crate::assert_nothing_written;
+use crate::support::*;
+
+/// A request with one extra header.
+async fn send_with(
+    app: &TestApp,
+    method: Method,
+    path: &str,
+    token: &str,
+    body: Option<Value>,
+    header: (&str, &str),
+) -> Res {
+    app.call(method, path, Some(token), body.as_ref(), &[header])
+        .await
+}
+
+#[actix_web::test]
+async fn health_and_readiness_need_no_token() {
+    let app = TestApp::new().await;
+    for path in ["/healthz", "/readyz"] {
+        let res = app.call(Method::GET, path, None, None, &[]).await;
+        res.assert_status(200);
+        assert_eq!(res.body["status"], "ok");
+    }
+}
+
+#[actix_web::test]
+async fn request_ids_are_echoed_or_generated_and_quoted_in_problems() {
+    let app = TestApp::new().await;
+    let res = app
+        .call(
+            Method::GET,
+            "/v1/families",
+            None,
+            None,
+            &[("x-request-id", "trace-abc-123")],
+        )
+        .await;
+    assert_eq!(res.header("x-request-id").as_deref(), Some("trace-abc-123"));
+    assert_eq!(res.assert_problem(401)["request_id"], "trace-abc-123");
+    let res = app.get("/v1/families", &app.admin()).await;
+    let generated = res.header("x-request-id").expect("generated id");
+    assert!(uuid::Uuid::parse_str(&generated).is_ok());
+    // An unusable id (too long) is replaced, not echoed.
+    let long = "x".repeat(300);
+    let res = app
+        .call(
+            Method::GET,
+            "/healthz",
+            None,
+            None,
+            &[("x-request-id", &long)],
+        )
+        .await;
+    assert_ne!(res.header("x-request-id").as_deref(), Some(long.as_str()));
+}
+
+#[actix_web::test]
+async fn framework_rejections_are_problem_documents() {
+    let app = TestApp::new().await;
+    let t = app.admin();
+    let unknown = app.get("/v1/nothing-here", &t).await;
+    unknown.assert_problem(404);
+    let wrong_method = app
+        .call(Method::PUT, "/v1/families", Some(&t), Some(&json!({})), &[])
+        .await;
+    wrong_method.assert_problem(405);
+    assert_eq!(wrong_method.header("allow").as_deref(), Some("GET, POST"));
+    let bad_path = app.get("/v1/families/not-a-uuid", &t).await;
+    bad_path.assert_problem(400);
+    let root = app.call(Method::GET, "/", None, None, &[]).await;
+    root.assert_problem(404);
+}
+
+#[actix_web::test]
+async fn malformed_bodies_are_refused_and_nothing_is_written() {
+    let app = TestApp::new().await;
+    let t = app.admin();
+    let send = |body: &'static str, ct: Option<&'static str>| {
+        let mut req = TestRequest::post()
+            .uri("/v1/families")
+            .insert_header(("authorization", format!("Bearer {t}")));
+        if let Some(ct) = ct {
+            req = req.insert_header(("content-type", ct));
+        }
+        req.set_payload(body).to_request()
+    };
+    let cases: [(&str, Option<&str>, u16); 8] = [
+        ("{not json", Some("application/json"), 400),
+        ("", Some("application/json"), 400),
+        ("[1,2]", Some("application/json"), 400),
+        ("\"text\"", Some("application/json"), 400),
+        ("{\"display_name\": 5}", Some("application/json"), 400),
+        ("{\"display_name\": \"A\"}", Some("text/plain"), 415),
+        ("{\"display_name\": \"A\"}", None, 415),
+        (
+            "{\"display_name\": \"A\"}",
+            Some("application/merge-patch+json"),
+            415,
+        ),
+    ];
+    for (body, ct, status) in cases {
+        let res = assert_nothing_written!(app, app.send(send(body, ct)).await);
+        assert_eq!(res.status, status, "{body} as {ct:?}: {}", res.text);
+        res.assert_problem(status);
+    }
+}
+
+#[actix_web::test]
+async fn bodies_over_one_mebibyte_are_a_413() {
+    let app = TestApp::new().await;
+    let big = json!({ "display_name": "Big", "notes": "x".repeat(1024 * 1024) });
+    let res = assert_nothing_written!(app, app.post("/v1/families", &app.admin(), big).await);
+    res.assert_problem(413);
+    // Just under the limit is parsed (and refused for the notes' length, by validation).
+    let under = json!({ "display_name": "Big", "notes": "x".repeat(1000 * 1000) });
+    let res = assert_nothing_written!(app, app.post("/v1/families", &app.admin(), under).await);
+    assert_eq!(res.assert_problem(400)["errors"][0]["field"], "notes");
+}
+
+#[actix_web::test]
+async fn validation_problems_list_each_field() {
+    let app = TestApp::new().await;
+    let res = assert_nothing_written!(
+        app,
+        app.post(
+            "/v1/families",
+            &app.admin(),
+            json!({ "display_name": "  ", "address": { "country": "usa" }, "notes": "ok" })
+        )
+        .await
+    );
+    let problem = res.assert_problem(400);
+    assert!(problem["type"].as_str().unwrap().ends_with("/validation"));
+    let fields = res.error_fields();
+    assert!(fields.contains(&"display_name".to_string()), "{fields:?}");
+    assert!(
+        fields.contains(&"address.country".to_string()),
+        "{fields:?}"
+    );
+    for e in problem["errors"].as_array().unwrap() {
+        assert!(e["code"].is_string() && e["message"].is_string());
+    }
+    let res = assert_nothing_written!(
+        app,
+        app.post(
+            "/v1/families",
+            &app.admin(),
+            json!({ "display_name": "A", "preferred_channel": "pigeon" })
+        )
+        .await
+    );
+    res.assert_problem(400);
+    assert_eq!(res.error_fields(), ["preferred_channel"]);
+    assert!(
+        res.body["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("in_person"),
+        "names the allowed values"
+    );
+    let res = assert_nothing_written!(app, app.post("/v1/families", &app.admin(), json!({})).await);
+    assert_eq!(
+        res.body["errors"][0],
+        json!({"field": "display_name", "code": "required", "message": "is required"})
+    );
+}
+
+#[actix_web::test]
+async fn unknown_or_malformed_query_parameters_are_a_400() {
+    let app = TestApp::new().await;
+    let t = app.admin();
+    for (query, field) in [
+        ("colour=red", "colour"),
+        ("limit=0", "limit"),
+        ("limit=201", "limit"),
+        ("limit=ten", "limit"),
+        ("limit=1&limit=2", "limit"),
+        ("cursor=%%%", "cursor"),
+        ("cursor=bm90LWFuLWlk", "cursor"),
+        ("updated_since=yesterday", "updated_since"),
+        ("primary_language=english_1", "primary_language"),
+        ("q=%00", "q"),
+    ] {
+        let res = app.get(&format!("/v1/families?{query}"), &t).await;
+        assert_eq!(res.status, 400, "{query}: {}", res.text);
+        res.assert_problem(400);
+        assert_eq!(res.error_fields(), [field], "{query}: {}", res.text);
+    }
+    let res = app.get("/healthz?verbose=1", &t).await;
+    res.assert_problem(400);
+}
+
+#[actix_web::test]
+async fn lists_page_with_cursors_and_link_headers() {
+    let app = TestApp::new().await;
+    let t = app.admin();
+    let mut created = Vec::new();
+    for i in 0..7 {
+        created.push(app.family(&format!("Pager {i}")).await);
+    }
+    app.family("Other name").await;
+    let mut seen = Vec::new();
+    let mut url = "/v1/families?q=pager&limit=3".to_string();
+    let mut pages = 0;
+    loop {
+        let res = app.get(&url, &t).await;
+        res.assert_status(200);
+        pages += 1;
+        let data = res.body["data"].as_array().unwrap();
+        assert!(data.len() <= 3);
+        seen.extend(data.iter().map(|f| f["id"].as_str().unwrap().to_string()));
+        match res.body["next_cursor"].as_str() {
+            Some(next) => {
+                let link = res
+                    .header("link")
+                    .expect("Link header on a page with a next page");
+                assert!(link.ends_with("; rel=\"next\""), "{link}");
+                assert!(
+                    link.contains("q=pager") && link.contains("limit=3") && link.contains(next),
+                    "{link}"
+                );
+                url = link
+                    .trim_start_matches('<')
+                    .split('>')
+                    .next()
+                    .unwrap()
+                    .to_string();
+            }
+            None => {
+                assert!(res.header("link").is_none());
+                break;
+            }
+        }
+        assert!(pages < 10, "pagination does not end");
+    }
+    assert_eq!(pages, 3);
+    assert_eq!(seen, created, "every family once, in creation order");
+    let all = app.get("/v1/families", &t).await;
+    assert_eq!(all.body["data"].as_array().unwrap().len(), 8);
+    assert_eq!(all.body["next_cursor"], Value::Null);
+}
+
+#[actix_web::test]
+async fn etags_and_if_match_guard_changes() {
+    let app = TestApp::new().await;
+    let t = app.admin();
+    let id = app.family("Versioned").await;
+    let path = format!("/v1/families/{id}");
+    let got = app.get(&path, &t).await;
+    assert_eq!(got.header("etag").as_deref(), Some("\"1\""));
+    assert_eq!(got.body["version"], 1);
+
+    let patch = |if_match: &'static str, name: &'static str| {
+        send_with(
+            &app,
+            Method::PATCH,
+            &path,
+            &t,
+            Some(json!({ "display_name": name })),
+            ("if-match", if_match),
+        )
+    };
+    let ok = patch("\"1\"", "Second").await;
+    ok.assert_status(200);
+    assert_eq!(ok.header("etag").as_deref(), Some("\"2\""));
+    assert_eq!(ok.body["version"], 2);
+    let stale = assert_nothing_written!(app, patch("\"1\"", "Lost update").await);
+    stale.assert_problem(412);
+    assert_nothing_written!(app, patch("W/\"2\"", "Weak").await).assert_problem(412);
+    assert_nothing_written!(app, patch("2", "Unquoted").await).assert_problem(400);
+    patch("\"1\", \"2\"", "Third").await.assert_status(200);
+    patch("*", "Fourth").await.assert_status(200);
+    assert_eq!(app.get(&path, &t).await.body["display_name"], "Fourth");
+
+    let del = |if_match: &'static str| {
+        send_with(
+            &app,
+            Method::DELETE,
+            &path,
+            &t,
+            None,
+            ("if-match", if_match),
+        )
+    };
+    assert_nothing_written!(app, del("\"3\"").await).assert_problem(412);
+    del("\"4\"").await.assert_status(204);
+    app.get(&path, &t).await.assert_problem(404);
+}
+
+#[actix_web::test]
+async fn idempotency_keys_replay_the_first_answer() {
+    let app = TestApp::new().await;
+    let t = app.admin();
+    let body = json!({ "display_name": "Once", "external_id": "F-1" });
+    let send = |b: Value, key: &'static str, token: String| {
+        let app = &app;
+        async move {
+            send_with(
+                app,
+                Method::POST,
+                "/v1/families",
+                &token,
+                Some(b),
+                ("idempotency-key", key),
+            )
+            .await
+        }
+    };
+    let first = send(body.clone(), "key-1", t.clone()).await;
+    first.assert_status(201);
+    let before = app.snapshot();
+    // The same body with its keys in another order is the same request.
+    let again = send(
+        json!({ "external_id": "F-1", "display_name": "Once" }),
+        "key-1",
+        t.clone(),
+    )
+    .await;
+    again.assert_status(201);
+    assert_eq!(again.body, first.body);
+    assert_eq!(again.header("location"), first.header("location"));
+    assert_eq!(again.header("idempotent-replayed").as_deref(), Some("true"));
+    assert_eq!(app.snapshot(), before, "a replay writes nothing");
+    assert_eq!(app.count("families"), 1);
+
+    let reused = assert_nothing_written!(
+        app,
+        send(json!({ "display_name": "Other" }), "key-1", t.clone()).await
+    );
+    assert!(reused.assert_problem(422)["type"]
+        .as_str()
+        .unwrap()
+        .ends_with("idempotency-key-reused"));
+
+    // Keys belong to their caller: another caller's same key is a new request.
+    let other = app.mint(liaison::auth::Role::Pre, SCHOOL, "pre-9", None, None);
+    let theirs = send(json!({ "display_name": "Theirs" }), "key-1", other).await;
+    theirs.assert_status(201);
+    assert_ne!(theirs.id(), first.id());
+
+    // A create that fails stores no key: the retry, fixed, goes through.
+    let dup = assert_nothing_written!(
+        app,
+        send(
+            json!({ "display_name": "Dup", "external_id": "F-1" }),
+            "key-2",
+            t.clone()
+        )
+        .await
+    );
+    dup.assert_problem(409);
+    send(
+        json!({ "display_name": "Dup", "external_id": "F-2" }),
+        "key-2",
+        t.clone(),
+    )
+    .await
+    .assert_status(201);
+
+    let bad_key = assert_nothing_written!(app, send(body.clone(), "", t.clone()).await);
+    bad_key.assert_problem(400);
+}
+
+#[actix_web::test]
+async fn idempotency_keys_expire_after_a_day() {
+    let app = TestApp::new().await;
+    let t = app.admin();
+    let body = json!({ "display_name": "Daily" });
+    let send = || {
+        send_with(
+            &app,
+            Method::POST,
+            "/v1/families",
+            &t,
+            Some(body.clone()),
+            ("idempotency-key", "daily"),
+        )
+    };
+    let first = send().await;
+    first.assert_status(201);
+    app.set_now(app.clock.now() + chrono::Duration::hours(25));
+    let later = send().await;
+    later.assert_status(201);
+    assert_ne!(
+        later.id(),
+        first.id(),
+        "an expired key starts a new request"
+    );
+}

@@ -1,0 +1,13 @@
+//! Black-box HTTP tests of the whole service: one binary, one module per area.
+//!
+//! Runs on SQLite by default; set `TEST_DATABASE_URL=postgres://…` to run on PostgreSQL.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod support;
+
+mod auth;
+mod conventions;
+mod guardian_access;
+mod resources;
+mod schema;

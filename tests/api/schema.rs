@@ -1,0 +1,161 @@
+//! The database schema and the published OpenAPI document.
+
+use diesel::prelude::*;
+use diesel::sql_types::{Integer, Text};
+use serde_json::Value;
+
+use crate::support::*;
+
+#[derive(QueryableByName)]
+struct Name {
+    #[diesel(sql_type = Text)]
+    name: String,
+}
+
+/// Tables that hold no school data.
+const NOT_SCHOOL_DATA: [&str; 1] = ["__diesel_schema_migrations"];
+
+/// The first column of each index of `table`.
+fn leading_index_columns(app: &TestApp, table: &str) -> Vec<String> {
+    let mut conn = app.conn();
+    if app.is_postgres() {
+        diesel::sql_query(
+            "SELECT a.attname AS name FROM pg_index i \
+             JOIN pg_class c ON c.oid = i.indrelid \
+             JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum = i.indkey[0] \
+             WHERE c.relname = $1 AND c.relnamespace = current_schema()::regnamespace",
+        )
+        .bind::<Text, _>(table)
+        .load::<Name>(&mut *conn)
+        .unwrap()
+        .into_iter()
+        .map(|n| n.name)
+        .collect()
+    } else {
+        #[derive(QueryableByName)]
+        struct Col {
+            #[diesel(sql_type = Text)]
+            name: String,
+            #[diesel(sql_type = Integer)]
+            seqno: i32,
+        }
+        let indexes: Vec<Name> =
+            diesel::sql_query(format!("SELECT name FROM pragma_index_list('{table}')"))
+                .load(&mut *conn)
+                .unwrap();
+        indexes
+            .into_iter()
+            .filter_map(|idx| {
+                let cols: Vec<Col> = diesel::sql_query(format!(
+                    "SELECT name, seqno FROM pragma_index_info('{}')",
+                    idx.name
+                ))
+                .load(&mut *conn)
+                .unwrap();
+                cols.into_iter().find(|c| c.seqno == 0).map(|c| c.name)
+            })
+            .collect()
+    }
+}
+
+#[actix_web::test]
+async fn every_school_data_table_has_an_indexed_school_id() {
+    let app = TestApp::new().await;
+    let tables: Vec<String> = {
+        let q = if app.is_postgres() {
+            "SELECT tablename AS name FROM pg_tables WHERE schemaname = current_schema()"
+        } else {
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
+        };
+        diesel::sql_query(q)
+            .load::<Name>(&mut *app.conn())
+            .unwrap()
+            .into_iter()
+            .map(|n| n.name)
+            .collect()
+    };
+    assert!(
+        tables.iter().any(|t| t == "families"),
+        "schema not found: {tables:?}"
+    );
+    for table in tables
+        .iter()
+        .filter(|t| !NOT_SCHOOL_DATA.contains(&t.as_str()))
+    {
+        let leading = leading_index_columns(&app, table);
+        assert!(
+            leading.iter().any(|c| c == "school_id"),
+            "table {table} has no index that starts with school_id (indexes start with {leading:?})"
+        );
+    }
+}
+
+#[actix_web::test]
+async fn the_committed_openapi_document_matches_the_code() {
+    let generated = liaison::openapi::to_json(&liaison::openapi::document());
+    let path = format!("{}/openapi/v1.json", env!("CARGO_MANIFEST_DIR"));
+    if std::env::var("UPDATE_OPENAPI").is_ok() {
+        std::fs::write(&path, format!("{generated}\n")).unwrap();
+    }
+    let committed = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(
+        committed.trim_end() == generated.trim_end(),
+        "openapi/v1.json is out of date: run `UPDATE_OPENAPI=1 cargo test --test api openapi` and commit it"
+    );
+    // What the service serves is the same document.
+    let app = TestApp::new().await;
+    let served = app
+        .call(
+            actix_web::http::Method::GET,
+            "/v1/openapi.json",
+            None,
+            None,
+            &[],
+        )
+        .await;
+    served.assert_status(200);
+    let committed: Value = serde_json::from_str(&committed).unwrap();
+    assert!(
+        served.body == committed,
+        "the served document differs: {}",
+        &served.text[..served.text.len().min(300)]
+    );
+    assert_eq!(committed["openapi"], "3.1.0");
+    // Every /v1 operation names its scope and needs the bearer token.
+    for (path, item) in committed["paths"].as_object().unwrap() {
+        if !path.starts_with("/v1/") {
+            continue;
+        }
+        for (method, op) in item.as_object().unwrap() {
+            let desc = op["description"].as_str().unwrap_or_default();
+            assert!(
+                desc.contains("Scope: `"),
+                "{method} {path} does not name its scope"
+            );
+            assert_eq!(
+                op["security"][0]["bearer"],
+                serde_json::json!([]),
+                "{method} {path}"
+            );
+        }
+    }
+}
+
+#[actix_web::test]
+async fn the_docs_page_is_served_without_the_internet() {
+    let app = TestApp::new().await;
+    let get = |p: &'static str| app.call(actix_web::http::Method::GET, p, None, None, &[]);
+    let page = get("/docs/").await;
+    page.assert_status(200);
+    assert!(page.text.contains("swagger-ui"), "{}", page.text);
+    assert!(
+        !page.text.contains("https://"),
+        "the docs page loads something from the internet"
+    );
+    let init = get("/docs/swagger-initializer.js").await;
+    init.assert_status(200);
+    assert!(init.text.contains("/v1/openapi.json"));
+    assert_eq!(get("/docs/swagger-ui-bundle.js").await.status, 200);
+    let redirect = get("/docs").await;
+    assert_eq!(redirect.status, 308);
+}

@@ -1,0 +1,458 @@
+//! `TestApp`: the real application on a fresh database, with a caller per role.
+
+#![allow(dead_code)]
+
+use actix_http::Request;
+use actix_service::boxed::BoxService;
+use actix_service::ServiceExt;
+use actix_web::body::BoxBody;
+use actix_web::dev::ServiceResponse;
+use actix_web::http::header::HeaderMap;
+use actix_web::http::Method;
+use actix_web::{test, web};
+use chrono::{NaiveDateTime, SubsecRound, Utc};
+use diesel::connection::SimpleConnection;
+use diesel::prelude::*;
+use diesel::sql_types::BigInt;
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey};
+use liaison::auth::{Keys, Role, TokenRequest};
+use liaison::clock::Clock;
+use liaison::config::DatabaseUrl;
+use liaison::db::{Db, DbConnection};
+use liaison::AppState;
+use serde_json::{json, Value};
+
+/// The shared secret the test apps sign with.
+pub const SECRET: &str = "test-secret-0123456789-0123456789-abcdef";
+/// The school most tests act in.
+pub const SCHOOL: &str = "school-a";
+/// Another school, for tenancy tests.
+pub const OTHER_SCHOOL: &str = "school-b";
+
+/// Every table the suite checks for stray writes.
+pub const TABLES: [&str; 5] = [
+    "families",
+    "guardians",
+    "students",
+    "guardian_student_links",
+    "idempotency_keys",
+];
+
+type Svc = BoxService<Request, ServiceResponse<BoxBody>, actix_web::Error>;
+
+/// A response, read whole.
+#[derive(Debug)]
+pub struct Res {
+    pub status: u16,
+    pub headers: HeaderMap,
+    pub body: Value,
+    pub text: String,
+}
+
+impl Res {
+    /// A header's value, if present.
+    pub fn header(&self, name: &str) -> Option<String> {
+        self.headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string)
+    }
+
+    /// Asserts the status, printing the body when it differs.
+    #[track_caller]
+    pub fn assert_status(&self, status: u16) -> &Self {
+        assert_eq!(
+            self.status, status,
+            "unexpected status; body: {}",
+            self.text
+        );
+        self
+    }
+
+    /// Asserts a problem+json answer with this status; returns the problem.
+    #[track_caller]
+    pub fn assert_problem(&self, status: u16) -> &Value {
+        self.assert_status(status);
+        assert_eq!(
+            self.header("content-type").as_deref(),
+            Some("application/problem+json"),
+            "not problem+json: {}",
+            self.text
+        );
+        assert_eq!(self.body["status"], json!(status));
+        assert!(self.body["type"].as_str().is_some_and(|t| !t.is_empty()));
+        assert!(self.body["title"].is_string());
+        assert!(self.body["detail"].is_string());
+        assert!(
+            self.body["request_id"].is_string(),
+            "problem without request_id: {}",
+            self.text
+        );
+        &self.body
+    }
+
+    /// The `field`s of a validation problem's `errors`.
+    pub fn error_fields(&self) -> Vec<String> {
+        self.body["errors"]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(|e| e["field"].as_str().map(str::to_string))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// The id of the resource in the body.
+    pub fn id(&self) -> String {
+        self.body["id"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no id in {}", self.text))
+            .to_string()
+    }
+}
+
+/// Where the test database lives, and how it is dropped.
+enum Store {
+    Sqlite(#[allow(dead_code)] tempfile::TempDir),
+    Postgres { base: String, schema: String },
+}
+
+/// The application under test.
+pub struct TestApp {
+    svc: Svc,
+    pub db: Db,
+    pub clock: Clock,
+    store: Store,
+}
+
+/// How a test app verifies tokens.
+pub enum KeyMode {
+    /// HS256 with `SECRET`.
+    Secret,
+    /// HS256 with `SECRET`, and `iss`/`aud` required.
+    SecretWithIssuer {
+        issuer: &'static str,
+        audience: &'static str,
+    },
+    /// RS256 with the fixture public key.
+    Rs256,
+    /// ES256 with the fixture public key.
+    Es256,
+}
+
+fn fixture(name: &str) -> Vec<u8> {
+    std::fs::read(format!(
+        "{}/tests/fixtures/{name}",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .expect("fixture")
+}
+
+fn keys(mode: &KeyMode) -> Keys {
+    match mode {
+        KeyMode::Secret => Keys::new(
+            Algorithm::HS256,
+            DecodingKey::from_secret(SECRET.as_bytes()),
+            Some(EncodingKey::from_secret(SECRET.as_bytes())),
+            None,
+            None,
+        ),
+        KeyMode::SecretWithIssuer { issuer, audience } => Keys::new(
+            Algorithm::HS256,
+            DecodingKey::from_secret(SECRET.as_bytes()),
+            Some(EncodingKey::from_secret(SECRET.as_bytes())),
+            Some(issuer.to_string()),
+            Some(audience.to_string()),
+        ),
+        KeyMode::Rs256 => Keys::new(
+            Algorithm::RS256,
+            DecodingKey::from_rsa_pem(&fixture("rsa-public.pem")).expect("rsa key"),
+            None,
+            None,
+            None,
+        ),
+        KeyMode::Es256 => Keys::new(
+            Algorithm::ES256,
+            DecodingKey::from_ec_pem(&fixture("ec-public.pem")).expect("ec key"),
+            None,
+            None,
+            None,
+        ),
+    }
+}
+
+impl TestApp {
+    /// A fresh app on a fresh database, verifying HS256 tokens with `SECRET`.
+    pub async fn new() -> TestApp {
+        TestApp::with_keys(KeyMode::Secret).await
+    }
+
+    /// A fresh app with the given key configuration.
+    pub async fn with_keys(mode: KeyMode) -> TestApp {
+        let (url, store) = match std::env::var("TEST_DATABASE_URL")
+            .ok()
+            .filter(|u| !u.is_empty())
+        {
+            Some(base) if base.starts_with("postgres") => {
+                let schema = format!("t_{}", uuid::Uuid::now_v7().simple());
+                let mut admin =
+                    PgConnection::establish(&base).expect("TEST_DATABASE_URL reachable");
+                admin
+                    .batch_execute(&format!("CREATE SCHEMA {schema}"))
+                    .expect("create schema");
+                let sep = if base.contains('?') { '&' } else { '?' };
+                let url = format!("{base}{sep}options=-csearch_path%3D{schema}");
+                (url, Store::Postgres { base, schema })
+            }
+            _ => {
+                let dir = tempfile::tempdir().expect("temp dir");
+                let url = format!("sqlite://{}", dir.path().join("test.db").display());
+                (url, Store::Sqlite(dir))
+            }
+        };
+        let url = DatabaseUrl::parse(&url).expect("url");
+        let db = Db::connect(&url, 4).expect("connect");
+        liaison::db::migrate(&mut db.get().expect("conn")).expect("migrate");
+        let clock = Clock::fixed(Utc::now().naive_utc().trunc_subsecs(6));
+        let state = web::Data::new(AppState::new(db.clone(), keys(&mode), clock.clone()));
+        let svc = test::init_service(liaison::app(state, &[])).await;
+        let svc: Svc = actix_service::boxed::service(
+            svc.map(|res: ServiceResponse<_>| res.map_into_boxed_body()),
+        );
+        TestApp {
+            svc,
+            db,
+            clock,
+            store,
+        }
+    }
+
+    /// Whether the suite runs on PostgreSQL.
+    pub fn is_postgres(&self) -> bool {
+        matches!(self.store, Store::Postgres { .. })
+    }
+
+    /// Mints a token as `liaison token` would.
+    pub fn mint(
+        &self,
+        role: Role,
+        school: &str,
+        sub: &str,
+        guardian: Option<&str>,
+        scope: Option<&str>,
+    ) -> String {
+        keys(&KeyMode::Secret)
+            .mint(&TokenRequest {
+                sub: sub.to_string(),
+                role,
+                school_id: school.to_string(),
+                guardian_id: guardian.map(str::to_string),
+                scope: scope.map(str::to_string),
+                ttl_seconds: 3600,
+            })
+            .expect("mint")
+    }
+
+    /// A token for `role` in `SCHOOL` (not for guardians: see `guardian`).
+    pub fn token(&self, role: Role) -> String {
+        self.mint(role, SCHOOL, &format!("{role}-1"), None, None)
+    }
+
+    /// The admin of `SCHOOL`.
+    pub fn admin(&self) -> String {
+        self.token(Role::Admin)
+    }
+
+    /// A guardian token for the guardian with this id.
+    pub fn guardian(&self, guardian_id: &str) -> String {
+        self.mint(
+            Role::Guardian,
+            SCHOOL,
+            &format!("guardian-{guardian_id}"),
+            Some(guardian_id),
+            None,
+        )
+    }
+
+    /// Sends a request.
+    pub async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<&Value>,
+        headers: &[(&str, &str)],
+    ) -> Res {
+        let mut req = test::TestRequest::default().method(method).uri(path);
+        if let Some(t) = token {
+            req = req.insert_header(("authorization", format!("Bearer {t}")));
+        }
+        if let Some(b) = body {
+            req = req
+                .insert_header(("content-type", "application/json"))
+                .set_payload(b.to_string());
+        }
+        for (k, v) in headers {
+            req = req.insert_header((*k, *v));
+        }
+        self.send(req.to_request()).await
+    }
+
+    /// Sends a prepared request.
+    pub async fn send(&self, req: Request) -> Res {
+        let res = test::call_service(&self.svc, req).await;
+        let status = res.status().as_u16();
+        let headers = res.headers().clone();
+        let bytes = test::read_body(res).await;
+        let text = String::from_utf8_lossy(&bytes).to_string();
+        let body = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+        Res {
+            status,
+            headers,
+            body,
+            text,
+        }
+    }
+
+    pub async fn get(&self, path: &str, token: &str) -> Res {
+        self.call(Method::GET, path, Some(token), None, &[]).await
+    }
+
+    pub async fn post(&self, path: &str, token: &str, body: Value) -> Res {
+        self.call(Method::POST, path, Some(token), Some(&body), &[])
+            .await
+    }
+
+    pub async fn patch(&self, path: &str, token: &str, body: Value) -> Res {
+        self.call(Method::PATCH, path, Some(token), Some(&body), &[])
+            .await
+    }
+
+    pub async fn delete(&self, path: &str, token: &str) -> Res {
+        self.call(Method::DELETE, path, Some(token), None, &[])
+            .await
+    }
+
+    /// Creates a family as the admin; returns its id.
+    pub async fn family(&self, name: &str) -> String {
+        let res = self
+            .post(
+                "/v1/families",
+                &self.admin(),
+                json!({ "display_name": name }),
+            )
+            .await;
+        res.assert_status(201);
+        res.id()
+    }
+
+    /// Creates a guardian in a family as the admin; returns its id.
+    pub async fn guardian_in(&self, family: &str, given: &str) -> String {
+        let res = self
+            .post(
+                &format!("/v1/families/{family}/guardians"),
+                &self.admin(),
+                json!({ "given_name": given, "family_name": "Doe" }),
+            )
+            .await;
+        res.assert_status(201);
+        res.id()
+    }
+
+    /// Creates a student in a family as the admin; returns its id.
+    pub async fn student_in(&self, family: &str, given: &str) -> String {
+        let res = self
+            .post(
+                &format!("/v1/families/{family}/students"),
+                &self.admin(),
+                json!({ "given_name": given, "family_name": "Doe" }),
+            )
+            .await;
+        res.assert_status(201);
+        res.id()
+    }
+
+    /// Links a guardian to a student with extra fields; returns the response.
+    pub async fn link(&self, student: &str, guardian: &str, extra: Value) -> Res {
+        let mut body = json!({ "guardian_id": guardian });
+        if let (Value::Object(b), Value::Object(e)) = (&mut body, extra) {
+            b.extend(e);
+        }
+        self.post(
+            &format!("/v1/students/{student}/guardians"),
+            &self.admin(),
+            body,
+        )
+        .await
+    }
+
+    /// Moves the app's clock.
+    pub fn set_now(&self, at: NaiveDateTime) {
+        self.clock.set(at);
+    }
+
+    /// A direct connection to the test database.
+    pub fn conn(&self) -> impl std::ops::DerefMut<Target = DbConnection> {
+        self.db.get().expect("connection")
+    }
+
+    /// Rows in a table, archived ones included.
+    pub fn count(&self, table: &str) -> i64 {
+        #[derive(QueryableByName)]
+        struct N {
+            #[diesel(sql_type = BigInt)]
+            n: i64,
+        }
+        diesel::sql_query(format!("SELECT CAST(COUNT(*) AS BIGINT) AS n FROM {table}"))
+            .get_result::<N>(&mut *self.conn())
+            .expect("count")
+            .n
+    }
+
+    /// A summary of everything stored: the row count of each table and the sum of versions, so
+    /// any insert, update or archive changes it.
+    pub fn snapshot(&self) -> Vec<(String, i64, i64)> {
+        #[derive(QueryableByName)]
+        struct S {
+            #[diesel(sql_type = BigInt)]
+            n: i64,
+            #[diesel(sql_type = BigInt)]
+            v: i64,
+        }
+        TABLES
+            .iter()
+            .map(|t| {
+                let v = if *t == "idempotency_keys" { "0" } else { "version" };
+                let q = format!("SELECT CAST(COUNT(*) AS BIGINT) AS n, CAST(COALESCE(SUM({v}), 0) AS BIGINT) AS v FROM {t}");
+                let s = diesel::sql_query(q).get_result::<S>(&mut *self.conn()).expect("snapshot");
+                (t.to_string(), s.n, s.v)
+            })
+            .collect()
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Store::Postgres { base, schema } = &self.store {
+            if let Ok(mut c) = PgConnection::establish(base) {
+                let _ = c.batch_execute(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE"));
+            }
+        }
+    }
+}
+
+/// Asserts that `f` leaves the database as it found it.
+#[macro_export]
+macro_rules! assert_nothing_written {
+    ($app:expr, $body:expr) => {{
+        let before = $app.snapshot();
+        let out = $body;
+        assert_eq!(
+            $app.snapshot(),
+            before,
+            "the refused request wrote something"
+        );
+        out
+    }};
+}
