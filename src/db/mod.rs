@@ -24,6 +24,13 @@ pub enum DbConnection {
     Sqlite(diesel::SqliteConnection),
 }
 
+diesel::define_sql_function! {
+    /// SQL `casefold()`, the case folding of name searches: defined by a migration on
+    /// PostgreSQL, and registered on each SQLite connection (whose own `lower()` folds only
+    /// ASCII), so `q` filters behave alike on both backends.
+    fn casefold(x: diesel::sql_types::Text) -> diesel::sql_types::Text;
+}
+
 const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
 const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
 
@@ -50,6 +57,8 @@ impl Manager {
                 let mut conn = diesel::SqliteConnection::establish(&self.url.target)
                     .map_err(dr2d2::Error::ConnectionError)?;
                 conn.batch_execute(SQLITE_PRAGMAS)
+                    .map_err(dr2d2::Error::QueryError)?;
+                casefold_utils::register_impl(&mut conn, |s: String| s.to_lowercase())
                     .map_err(dr2d2::Error::QueryError)?;
                 Ok(DbConnection::Sqlite(conn))
             }
@@ -172,5 +181,23 @@ impl Db {
         self.pool
             .get()
             .map_err(|e| format!("cannot open the database: {e}"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sqlite_casefold_folds_unicode() {
+        let dir = std::env::temp_dir().join(format!("liaison-lower-{}", uuid::Uuid::now_v7()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let url = DatabaseUrl::parse(&dir.join("l.db").display().to_string()).unwrap();
+        let mut conn = Manager::new(url).open().unwrap();
+        let folded: String = diesel::select(casefold("The ÁLVAREZ family"))
+            .get_result(&mut conn)
+            .unwrap();
+        assert_eq!(folded, "the álvarez family");
+        std::fs::remove_dir_all(dir).unwrap();
     }
 }

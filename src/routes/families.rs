@@ -13,7 +13,7 @@ use super::access::Viewer;
 use super::{single, utc, CreateErrors, DeleteErrors, ReadErrors, UpdateErrors};
 use crate::auth::{Caller, Scope};
 use crate::db::schema::{families, guardian_student_links as links, guardians, students};
-use crate::db::DbConnection;
+use crate::db::{casefold, DbConnection};
 use crate::domain::{identifier, plain_text, Channel, LanguageTag};
 use crate::error::ApiError;
 use crate::http::etag::IfMatch;
@@ -64,6 +64,25 @@ pub struct Address {
     pub country: Option<String>,
 }
 
+impl Address {
+    fn is_empty(&self) -> bool {
+        [
+            &self.line1,
+            &self.line2,
+            &self.city,
+            &self.region,
+            &self.postal_code,
+            &self.country,
+        ]
+        .iter()
+        .all(|f| f.is_none())
+    }
+}
+
+fn no_empty_address<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Address>, D::Error> {
+    Ok(Option::<Address>::deserialize(d)?.filter(|a| !a.is_empty()))
+}
+
 fn country_code(s: &str) -> Result<(), validator::ValidationError> {
     if s.len() == 2 && s.bytes().all(|b| b.is_ascii_uppercase()) {
         Ok(())
@@ -99,8 +118,12 @@ pub struct FamilyInput {
     /// Whether the household opted out of directory information (FERPA).
     #[serde(default)]
     pub directory_opt_out: bool,
-    /// Postal address.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// Postal address (one with no fields is no address).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "no_empty_address"
+    )]
     #[validate(nested)]
     pub address: Option<Address>,
     /// Staff notes; never shown to guardians.
@@ -321,11 +344,6 @@ pub fn contains_pattern(q: &str) -> String {
     p
 }
 
-diesel::define_sql_function! {
-    /// SQL `lower()`.
-    fn lower(x: diesel::sql_types::Text) -> diesel::sql_types::Text;
-}
-
 /// List families
 ///
 /// The school's families, oldest first. A guardian sees only their own family.
@@ -364,7 +382,7 @@ pub async fn list_families(
             }
             if let Some(text) = &q.q {
                 sql = sql.filter(
-                    lower(families::display_name)
+                    casefold(families::display_name)
                         .like(contains_pattern(text))
                         .escape('\\'),
                 );

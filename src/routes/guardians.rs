@@ -10,12 +10,12 @@ use uuid::Uuid;
 use validator::Validate;
 
 use super::access::Viewer;
-use super::families::{contains_pattern, find_family, lower};
+use super::families::{contains_pattern, find_family};
 use super::links::archive_links;
 use super::{single, utc, CreateErrors, DeleteErrors, ReadErrors, UpdateErrors};
 use crate::auth::{Caller, Scope};
 use crate::db::schema::guardians;
-use crate::db::DbConnection;
+use crate::db::{casefold, DbConnection};
 use crate::domain::{plain_text, Channel, E164Phone, Email, LanguageTag, Relationship};
 use crate::error::ApiError;
 use crate::http::etag::IfMatch;
@@ -334,10 +334,10 @@ async fn list(
             if let Some(text) = &q.q {
                 let pattern = contains_pattern(text);
                 sql = sql.filter(
-                    lower(guardians::given_name)
+                    casefold(guardians::given_name)
                         .like(pattern.clone())
                         .escape('\\')
-                        .or(lower(guardians::family_name).like(pattern).escape('\\')),
+                        .or(casefold(guardians::family_name).like(pattern).escape('\\')),
                 );
             }
             if let Some(lang) = q.preferred_language {

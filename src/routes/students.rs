@@ -10,12 +10,12 @@ use uuid::Uuid;
 use validator::Validate;
 
 use super::access::{viewable_links, Viewer};
-use super::families::{contains_pattern, find_family, lower};
+use super::families::{contains_pattern, find_family};
 use super::links::archive_links;
 use super::{single, utc, CreateErrors, DeleteErrors, ReadErrors, UpdateErrors};
 use crate::auth::{Caller, Scope};
 use crate::db::schema::{guardian_student_links as links, students};
-use crate::db::DbConnection;
+use crate::db::{casefold, DbConnection};
 use crate::domain::{identifier, plain_text};
 use crate::error::ApiError;
 use crate::http::etag::IfMatch;
@@ -284,10 +284,10 @@ async fn list(
             if let Some(text) = &q.q {
                 let pattern = contains_pattern(text);
                 sql = sql.filter(
-                    lower(students::given_name)
+                    casefold(students::given_name)
                         .like(pattern.clone())
                         .escape('\\')
-                        .or(lower(students::family_name).like(pattern).escape('\\')),
+                        .or(casefold(students::family_name).like(pattern).escape('\\')),
                 );
             }
             if let Some(ext) = q.external_id {
