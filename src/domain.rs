@@ -27,7 +27,6 @@ macro_rules! text_enum {
         }
     };
 }
-#[allow(unused_imports)]
 pub(crate) use text_enum;
 
 text_enum! {

@@ -100,12 +100,43 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    communications (id) {
+        id -> Text,
+        school_id -> Text,
+        family_id -> Text,
+        student_id -> Nullable<Text>,
+        guardian_id -> Nullable<Text>,
+        channel -> Text,
+        direction -> Text,
+        category -> Text,
+        subject -> Nullable<Text>,
+        body -> Nullable<Text>,
+        language -> Nullable<Text>,
+        interpreter_used -> Bool,
+        translated -> Bool,
+        occurred_at -> Timestamp,
+        follow_up_due_at -> Nullable<Timestamp>,
+        follow_up_done_at -> Nullable<Timestamp>,
+        author -> Text,
+        author_role -> Text,
+        visibility -> Text,
+        acknowledged_at -> Nullable<Timestamp>,
+        acknowledged_by -> Nullable<Text>,
+        version -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        archived_at -> Nullable<Timestamp>,
+    }
+}
+
 diesel::joinable!(guardians -> families (family_id));
 diesel::joinable!(students -> families (family_id));
 diesel::joinable!(guardian_student_links -> students (student_id));
 diesel::joinable!(guardian_student_links -> guardians (guardian_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
+    communications,
     families,
     guardians,
     students,

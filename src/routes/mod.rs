@@ -1,11 +1,13 @@
 //! The HTTP resources, one module each, and what they share.
 
 pub mod access;
+pub mod communications;
 pub mod families;
 pub mod guardians;
 pub mod health;
 pub mod links;
 pub mod students;
+pub mod timeline;
 
 use actix_web::http::header;
 use actix_web::HttpResponse;
@@ -24,6 +26,8 @@ pub fn configure(cfg: &mut ServiceConfig) {
     guardians::configure(cfg);
     students::configure(cfg);
     links::configure(cfg);
+    communications::configure(cfg);
+    timeline::configure(cfg);
 }
 
 /// `/docs` → `/docs/`, where the viewer lives.
