@@ -91,6 +91,11 @@ pub enum ApiError {
     MethodNotAllowed(Vec<String>),
     /// 409: conflicts with the current state (a duplicate `external_id`, …).
     Conflict(String),
+    /// 409: a state transition that is not allowed from the current state.
+    IllegalTransition {
+        detail: String,
+        allowed: Vec<String>,
+    },
     /// 412: `If-Match` did not match the current version.
     PreconditionFailed,
     /// 413: the body is over the limit.
@@ -163,6 +168,7 @@ impl ApiError {
             ApiError::NotFound => ("not-found", "Not found"),
             ApiError::MethodNotAllowed(_) => ("method-not-allowed", "Method not allowed"),
             ApiError::Conflict(_) => ("conflict", "Conflict"),
+            ApiError::IllegalTransition { .. } => ("illegal-transition", "Illegal transition"),
             ApiError::PreconditionFailed => ("precondition-failed", "Precondition failed"),
             ApiError::PayloadTooLarge(_) => ("payload-too-large", "Payload too large"),
             ApiError::UnsupportedMediaType(_) => {
@@ -194,6 +200,7 @@ impl ApiError {
                 detail.clone()
             }
             ApiError::Unauthorized(d) | ApiError::Forbidden(d) | ApiError::Conflict(d) => d.clone(),
+            ApiError::IllegalTransition { detail, .. } => detail.clone(),
             ApiError::UnsupportedMediaType(d) => d.clone(),
             ApiError::NotFound => "no such resource".into(),
             ApiError::MethodNotAllowed(allowed) => {
@@ -209,6 +216,10 @@ impl ApiError {
                 "an unexpected error occurred; quote the request id when reporting it".into()
             }
         };
+        let allowed = match self {
+            ApiError::IllegalTransition { allowed, .. } => Some(allowed.clone()),
+            _ => None,
+        };
         Problem {
             type_: format!("{TYPE_BASE}{kind}"),
             title: title.into(),
@@ -216,7 +227,7 @@ impl ApiError {
             detail,
             request_id: request_id::current(),
             errors,
-            allowed: None,
+            allowed,
             warnings: None,
         }
     }
@@ -237,7 +248,7 @@ impl ResponseError for ApiError {
             ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
             ApiError::NotFound => StatusCode::NOT_FOUND,
             ApiError::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
-            ApiError::Conflict(_) => StatusCode::CONFLICT,
+            ApiError::Conflict(_) | ApiError::IllegalTransition { .. } => StatusCode::CONFLICT,
             ApiError::PreconditionFailed => StatusCode::PRECONDITION_FAILED,
             ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -328,6 +339,13 @@ mod tests {
             (ApiError::NotFound, 404),
             (ApiError::MethodNotAllowed(vec!["GET".into()]), 405),
             (ApiError::Conflict("x".into()), 409),
+            (
+                ApiError::IllegalTransition {
+                    detail: "x".into(),
+                    allowed: vec!["closed".into()],
+                },
+                409,
+            ),
             (ApiError::PreconditionFailed, 412),
             (ApiError::PayloadTooLarge(1), 413),
             (ApiError::UnsupportedMediaType("x".into()), 415),

@@ -13,7 +13,7 @@ use crate::error::{FieldError, Problem};
     info(
         title = "Liaison",
         description = "The system of record and JSON API for a school's family relations: families, \
-guardians, students and the links between them, and every contact with them.\n\nEvery `/v1` request carries \
+guardians, students and the links between them, every contact with them, and the concerns they raise.\n\nEvery `/v1` request carries \
 `Authorization: Bearer <JWT>`; each operation names the scope it needs. Errors are RFC 9457 \
 `application/problem+json`. Lists are keyset-paginated with `limit` and `cursor`. Single \
 resources carry `version` and an `ETag`; PATCH (JSON Merge Patch) and DELETE honour `If-Match`. \
@@ -28,6 +28,8 @@ Creating POSTs honour `Idempotency-Key`.",
         (name = "students", description = "The children of a family."),
         (name = "links", description = "Which adult stands in which relation to which child."),
         (name = "communications", description = "Every contact with a family, logged."),
+        (name = "concerns", description = "What families and staff raise, worked from open to closed."),
+        (name = "settings", description = "A school's settings."),
         (name = "service", description = "Liveness, readiness and this document."),
     )
 )]

@@ -130,6 +130,60 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    concerns (id) {
+        id -> Text,
+        school_id -> Text,
+        family_id -> Text,
+        student_id -> Nullable<Text>,
+        category -> Text,
+        priority -> Text,
+        title -> Text,
+        description -> Nullable<Text>,
+        raised_by -> Text,
+        raised_by_kind -> Text,
+        assignee -> Nullable<Text>,
+        status -> Text,
+        due_at -> Timestamp,
+        first_response_at -> Nullable<Timestamp>,
+        resolved_at -> Nullable<Timestamp>,
+        closed_at -> Nullable<Timestamp>,
+        resolution -> Nullable<Text>,
+        satisfaction -> Nullable<Integer>,
+        version -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    concern_events (id) {
+        id -> Text,
+        school_id -> Text,
+        concern_id -> Text,
+        kind -> Text,
+        actor -> Text,
+        actor_role -> Text,
+        from_value -> Nullable<Text>,
+        to_value -> Nullable<Text>,
+        body -> Nullable<Text>,
+        visibility -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    school_settings (school_id) {
+        school_id -> Text,
+        urgent_response_hours -> Integer,
+        high_response_hours -> Integer,
+        normal_response_hours -> Integer,
+        low_response_hours -> Integer,
+        version -> BigInt,
+        updated_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(guardians -> families (family_id));
 diesel::joinable!(students -> families (family_id));
 diesel::joinable!(guardian_student_links -> students (student_id));
@@ -137,6 +191,9 @@ diesel::joinable!(guardian_student_links -> guardians (guardian_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     communications,
+    concern_events,
+    concerns,
+    school_settings,
     families,
     guardians,
     students,

@@ -5,7 +5,7 @@ use chrono::NaiveDate;
 use diesel::prelude::*;
 
 use crate::auth::Caller;
-use crate::db::schema::{guardian_student_links as links, guardians};
+use crate::db::schema::{guardian_student_links as links, guardians, students};
 use crate::db::DbConnection;
 use crate::error::ApiError;
 
@@ -111,4 +111,37 @@ pub fn viewable_links(g: &GuardianView) -> links::BoxedQuery<'static, crate::db:
         .filter(links::starts_on.is_null().or(links::starts_on.le(g.today)))
         .filter(links::ends_on.is_null().or(links::ends_on.ge(g.today)))
         .into_boxed()
+}
+
+/// Whether a student goes with a family: one of its children, or a child of another household
+/// linked to one of its guardians.
+pub fn student_with_family(
+    conn: &mut DbConnection,
+    school: &str,
+    family_id: &str,
+    student_id: &str,
+) -> QueryResult<bool> {
+    let in_family: i64 = students::table
+        .filter(students::school_id.eq(school))
+        .filter(students::id.eq(student_id))
+        .filter(students::archived_at.is_null())
+        .filter(students::family_id.eq(family_id))
+        .count()
+        .get_result(conn)?;
+    if in_family > 0 {
+        return Ok(true);
+    }
+    let family_guardians = guardians::table
+        .filter(guardians::school_id.eq(school))
+        .filter(guardians::family_id.eq(family_id))
+        .filter(guardians::archived_at.is_null())
+        .select(guardians::id);
+    let linked: i64 = links::table
+        .filter(links::school_id.eq(school))
+        .filter(links::student_id.eq(student_id))
+        .filter(links::archived_at.is_null())
+        .filter(links::guardian_id.eq_any(family_guardians))
+        .count()
+        .get_result(conn)?;
+    Ok(linked > 0)
 }

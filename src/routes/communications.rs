@@ -10,13 +10,11 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 use validator::Validate;
 
-use super::access::{viewable_links, Viewer};
+use super::access::{student_with_family, viewable_links, Viewer};
 use super::families::{find_family, FamilyRow};
 use super::{single, utc, CreateErrors, DeleteErrors, ReadErrors, UpdateErrors};
 use crate::auth::{Caller, Role, Scope};
-use crate::db::schema::{
-    communications as comms, guardian_student_links as links, guardians, students,
-};
+use crate::db::schema::{communications as comms, guardian_student_links as links, guardians};
 use crate::db::{DbConnection, MultiBackend};
 use crate::domain::{plain_text, text_enum, Channel, LanguageTag};
 use crate::error::ApiError;
@@ -433,31 +431,7 @@ fn check(
     };
     if let Some(s) = input.student_id {
         let student = s.to_string();
-        let in_family: i64 = students::table
-            .filter(students::school_id.eq(school))
-            .filter(students::id.eq(&student))
-            .filter(students::archived_at.is_null())
-            .filter(students::family_id.eq(&family_id))
-            .count()
-            .get_result(conn)?;
-        // A child of another household counts when linked to one of this family's guardians.
-        let linked: i64 = if in_family > 0 {
-            1
-        } else {
-            let family_guardians = guardians::table
-                .filter(guardians::school_id.eq(school))
-                .filter(guardians::family_id.eq(&family_id))
-                .filter(guardians::archived_at.is_null())
-                .select(guardians::id);
-            links::table
-                .filter(links::school_id.eq(school))
-                .filter(links::student_id.eq(&student))
-                .filter(links::archived_at.is_null())
-                .filter(links::guardian_id.eq_any(family_guardians))
-                .count()
-                .get_result(conn)?
-        };
-        if linked == 0 {
+        if !student_with_family(conn, school, &family_id, &student)? {
             return Err(ApiError::unprocessable_field(
                 "student_id",
                 "not_found",

@@ -2,10 +2,12 @@
 
 pub mod access;
 pub mod communications;
+pub mod concerns;
 pub mod families;
 pub mod guardians;
 pub mod health;
 pub mod links;
+pub mod settings;
 pub mod students;
 pub mod timeline;
 
@@ -27,6 +29,8 @@ pub fn configure(cfg: &mut ServiceConfig) {
     students::configure(cfg);
     links::configure(cfg);
     communications::configure(cfg);
+    concerns::configure(cfg);
+    settings::configure(cfg);
     timeline::configure(cfg);
 }
 

@@ -11,6 +11,7 @@ use validator::Validate;
 
 use super::access::Viewer;
 use super::communications::{self, is_time_key, parse_time_key, time_key, Communication};
+use super::concerns::{self, Concern};
 use super::families::find_family;
 use super::ReadErrors;
 use crate::auth::{Caller, Scope};
@@ -27,8 +28,10 @@ pub(crate) fn configure(cfg: &mut ServiceConfig) {
 text_enum! {
     /// What a timeline entry is.
     TimelineKind {
-        /// A communication.
+        /// A communication, placed at when it happened.
         Communication => "communication",
+        /// A concern, placed at when it was raised.
+        Concern => "concern",
     }
 }
 
@@ -44,6 +47,9 @@ pub struct TimelineEntry {
     /// The communication, for `kind: communication`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub communication: Option<Communication>,
+    /// The concern, for `kind: concern`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub concern: Option<Concern>,
 }
 
 /// Paging of a timeline.
@@ -60,8 +66,9 @@ pub struct TimelineQuery {
 
 /// A family's timeline
 ///
-/// The family's communications, newest first, keyset-paginated; a guardian sees what they may
-/// see of each. Scope: `communications:read`.
+/// The family's communications and (for callers with `concerns:read`) concerns, merged newest
+/// first and keyset-paginated, so a deep page costs what the first does; a guardian sees what
+/// they may see of each. Scope: `communications:read`.
 #[utoipa::path(
     tag = "families",
     params(("id" = Uuid, Path, description = "The family's id"), TimelineQuery),
@@ -80,31 +87,49 @@ pub async fn family_timeline(
     let q = query.0;
     let family = id.into_inner().to_string();
     let page = PageRequest::new(q.limit, q.cursor.as_deref(), is_time_key)?;
-    let today = state.clock.today();
+    let now = state.clock.now();
     let result = state
         .db
         .read(move |conn| {
-            let viewer = Viewer::resolve(conn, &caller, today)?;
+            let viewer = Viewer::resolve(conn, &caller, now.date())?;
             find_family(conn, &viewer, &family)?;
             let after = page.after.as_deref().and_then(parse_time_key);
-            let rows =
-                communications::family_page(conn, &viewer, &family, after.as_ref(), page.fetch())?;
-            let entries: Vec<(String, TimelineEntry)> = rows
-                .into_iter()
-                .map(|row| {
-                    let key = time_key(row.occurred_at, &row.id);
-                    let c = row.view();
-                    (
-                        key,
-                        TimelineEntry {
+            // Each source gives its newest `fetch` items after the cursor; the merge keeps the
+            // newest `fetch` of those, which are the newest of all.
+            let mut entries: Vec<(String, TimelineEntry)> =
+                communications::family_page(conn, &viewer, &family, after.as_ref(), page.fetch())?
+                    .into_iter()
+                    .map(|row| {
+                        let key = time_key(row.occurred_at, &row.id);
+                        let c = row.view();
+                        let entry = TimelineEntry {
                             kind: TimelineKind::Communication,
                             id: c.id,
                             at: c.occurred_at,
                             communication: Some(c),
-                        },
-                    )
-                })
-                .collect();
+                            concern: None,
+                        };
+                        (key, entry)
+                    })
+                    .collect();
+            if caller.scopes.contains(Scope::ConcernsRead) {
+                let rows =
+                    concerns::family_page(conn, &viewer, &family, after.as_ref(), page.fetch())?;
+                entries.extend(rows.into_iter().map(|row| {
+                    let key = time_key(row.created_at, &row.id);
+                    let c = row.view(now);
+                    let entry = TimelineEntry {
+                        kind: TimelineKind::Concern,
+                        id: c.id,
+                        at: c.created_at,
+                        communication: None,
+                        concern: Some(c),
+                    };
+                    (key, entry)
+                }));
+                entries.sort_by(|a, b| (b.1.at, b.1.id).cmp(&(a.1.at, a.1.id)));
+                entries.truncate(page.fetch() as usize);
+            }
             Ok(page.finish(entries, |(key, _)| key.clone(), |(_, entry)| entry))
         })
         .await?;
