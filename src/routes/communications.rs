@@ -12,7 +12,7 @@ use validator::Validate;
 
 use super::access::{student_with_family, viewable_links, Viewer};
 use super::families::{find_family, FamilyRow};
-use super::{single, utc, CreateErrors, DeleteErrors, ReadErrors, UpdateErrors};
+use super::{save_if_version, single, utc, CreateErrors, DeleteErrors, ReadErrors, UpdateErrors};
 use crate::auth::{Caller, Role, Scope};
 use crate::db::schema::{communications as comms, guardian_student_links as links, guardians};
 use crate::db::{DbConnection, MultiBackend};
@@ -728,30 +728,30 @@ pub async fn create_communication(
         .db
         .write(move |conn| {
             let viewer = Viewer::resolve(conn, &caller, today)?;
-            let mut input = body.value;
-            if let Some(g) = &viewer.guardian {
-                if input.direction != Direction::Inbound || input.channel != Channel::Portal {
-                    return Err(ApiError::Forbidden(
-                        "guardians may log only inbound portal messages".into(),
-                    ));
-                }
-                if input.follow_up_due_at.is_some() || input.follow_up_done_at.is_some() {
-                    return Err(ApiError::Forbidden(
-                        "guardians may not set follow-ups".into(),
-                    ));
-                }
-                match input.guardian_id {
-                    Some(id) if id.to_string() != g.guardian_id => {
-                        return Err(ApiError::Forbidden(
-                            "guardians write only in their own name".into(),
-                        ))
-                    }
-                    _ => input.guardian_id = Uuid::parse_str(&g.guardian_id).ok(),
-                }
-                input.visibility = Some(Visibility::Family);
-            }
-            let (_, warnings) = check(conn, &viewer, &input)?;
             idempotency::once(conn, &caller, &key, &body.fingerprint, now, |conn| {
+                let mut input = body.value;
+                if let Some(g) = &viewer.guardian {
+                    if input.direction != Direction::Inbound || input.channel != Channel::Portal {
+                        return Err(ApiError::Forbidden(
+                            "guardians may log only inbound portal messages".into(),
+                        ));
+                    }
+                    if input.follow_up_due_at.is_some() || input.follow_up_done_at.is_some() {
+                        return Err(ApiError::Forbidden(
+                            "guardians may not set follow-ups".into(),
+                        ));
+                    }
+                    match input.guardian_id {
+                        Some(id) if id.to_string() != g.guardian_id => {
+                            return Err(ApiError::Forbidden(
+                                "guardians write only in their own name".into(),
+                            ))
+                        }
+                        _ => input.guardian_id = Uuid::parse_str(&g.guardian_id).ok(),
+                    }
+                    input.visibility = Some(Visibility::Family);
+                }
+                let (_, warnings) = check(conn, &viewer, &input)?;
                 let mut row = CommunicationRow {
                     id: Uuid::now_v7().to_string(),
                     school_id: viewer.school_id.clone(),
@@ -898,18 +898,7 @@ pub async fn update_communication(
 }
 
 fn save(conn: &mut DbConnection, row: &CommunicationRow, expected: i64) -> Result<(), ApiError> {
-    let n = diesel::update(
-        comms::table
-            .filter(comms::id.eq(&row.id))
-            .filter(comms::version.eq(expected)),
-    )
-    .set(row)
-    .execute(conn)?;
-    if n == 1 {
-        Ok(())
-    } else {
-        Err(ApiError::PreconditionFailed)
-    }
+    save_if_version!(conn, comms, row, expected)
 }
 
 /// Archive a communication

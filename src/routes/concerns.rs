@@ -13,7 +13,7 @@ use validator::Validate;
 use super::access::{student_with_family, viewable_links, Viewer};
 use super::families::find_family;
 use super::settings::{response_hours, ResponseHours};
-use super::{single, utc, CreateErrors, ReadErrors, UpdateErrors};
+use super::{save_if_version, single, utc, CreateErrors, ReadErrors, UpdateErrors};
 use crate::auth::{Caller, Role, Scope};
 use crate::db::schema::{concern_events as events, concerns, guardian_student_links as links};
 use crate::db::{DbConnection, MultiBackend};
@@ -404,18 +404,7 @@ fn find(conn: &mut DbConnection, viewer: &Viewer, id: &str) -> Result<ConcernRow
 }
 
 fn save(conn: &mut DbConnection, row: &ConcernRow, expected: i64) -> Result<(), ApiError> {
-    let n = diesel::update(
-        concerns::table
-            .filter(concerns::id.eq(&row.id))
-            .filter(concerns::version.eq(expected)),
-    )
-    .set(row)
-    .execute(conn)?;
-    if n == 1 {
-        Ok(())
-    } else {
-        Err(ApiError::PreconditionFailed)
-    }
+    save_if_version!(conn, concerns, row, expected)
 }
 
 /// An entry of a concern's timeline.
@@ -692,26 +681,26 @@ pub async fn create_concern(
         .db
         .write(move |conn| {
             let viewer = Viewer::resolve(conn, &caller, now.date())?;
-            let input = body.value;
-            if viewer.is_guardian() && input.assignee.is_some() {
-                return Err(ApiError::Forbidden(
-                    "guardians cannot assign concerns".into(),
-                ));
-            }
-            let family_id = input.family_id.to_string();
-            find_family(conn, &viewer, &family_id)?;
-            if let Some(s) = input.student_id {
-                let student = s.to_string();
-                if !student_with_family(conn, &viewer.school_id, &family_id, &student)? {
-                    return Err(ApiError::unprocessable_field(
-                        "student_id",
-                        "not_found",
-                        "no such student with this family",
+            idempotency::once(conn, &caller, &key, &body.fingerprint, now, |conn| {
+                let input = body.value;
+                if viewer.is_guardian() && input.assignee.is_some() {
+                    return Err(ApiError::Forbidden(
+                        "guardians cannot assign concerns".into(),
                     ));
                 }
-                viewer.check_student(conn, &student)?;
-            }
-            idempotency::once(conn, &caller, &key, &body.fingerprint, now, |conn| {
+                let family_id = input.family_id.to_string();
+                find_family(conn, &viewer, &family_id)?;
+                if let Some(s) = input.student_id {
+                    let student = s.to_string();
+                    if !student_with_family(conn, &viewer.school_id, &family_id, &student)? {
+                        return Err(ApiError::unprocessable_field(
+                            "student_id",
+                            "not_found",
+                            "no such student with this family",
+                        ));
+                    }
+                    viewer.check_student(conn, &student)?;
+                }
                 let priority = input.priority.unwrap_or(Priority::Normal);
                 let hours = response_hours(conn, &viewer.school_id)?;
                 let row = ConcernRow {
@@ -1272,18 +1261,18 @@ pub async fn create_concern_comment(
         .db
         .write(move |conn| {
             let viewer = Viewer::resolve(conn, &caller, now.date())?;
-            let current = find(conn, &viewer, &id)?;
-            let input = body.value;
-            let visibility = match (viewer.is_guardian(), input.visibility) {
-                (true, Some(EventVisibility::Internal)) => {
-                    return Err(ApiError::Forbidden(
-                        "guardians' comments are visible to the family".into(),
-                    ))
-                }
-                (true, _) => EventVisibility::Family,
-                (false, v) => v.unwrap_or(EventVisibility::Internal),
-            };
             idempotency::once(conn, &caller, &key, &body.fingerprint, now, |conn| {
+                let current = find(conn, &viewer, &id)?;
+                let input = body.value;
+                let visibility = match (viewer.is_guardian(), input.visibility) {
+                    (true, Some(EventVisibility::Internal)) => {
+                        return Err(ApiError::Forbidden(
+                            "guardians' comments are visible to the family".into(),
+                        ))
+                    }
+                    (true, _) => EventVisibility::Family,
+                    (false, v) => v.unwrap_or(EventVisibility::Internal),
+                };
                 let event = NewEvent {
                     kind: EventKind::Comment,
                     from: None,

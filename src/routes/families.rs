@@ -10,7 +10,7 @@ use uuid::Uuid;
 use validator::Validate;
 
 use super::access::Viewer;
-use super::{single, utc, CreateErrors, DeleteErrors, ReadErrors, UpdateErrors};
+use super::{save_if_version, single, utc, CreateErrors, DeleteErrors, ReadErrors, UpdateErrors};
 use crate::auth::{Caller, Scope};
 use crate::db::schema::{families, guardian_student_links as links, guardians, students};
 use crate::db::{casefold, DbConnection};
@@ -552,18 +552,7 @@ pub async fn update_family(
 
 /// Writes `row` if the stored version is still `expected` (else 412).
 fn save(conn: &mut DbConnection, row: &FamilyRow, expected: i64) -> Result<(), ApiError> {
-    let n = diesel::update(
-        families::table
-            .filter(families::id.eq(&row.id))
-            .filter(families::version.eq(expected)),
-    )
-    .set(row)
-    .execute(conn)?;
-    if n == 1 {
-        Ok(())
-    } else {
-        Err(ApiError::PreconditionFailed)
-    }
+    save_if_version!(conn, families, row, expected)
 }
 
 /// Archive a family

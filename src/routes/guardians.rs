@@ -12,7 +12,7 @@ use validator::Validate;
 use super::access::Viewer;
 use super::families::{contains_pattern, find_family};
 use super::links::archive_links;
-use super::{single, utc, CreateErrors, DeleteErrors, ReadErrors, UpdateErrors};
+use super::{save_if_version, single, utc, CreateErrors, DeleteErrors, ReadErrors, UpdateErrors};
 use crate::auth::{Caller, Scope};
 use crate::db::schema::guardians;
 use crate::db::{casefold, DbConnection};
@@ -438,8 +438,8 @@ pub async fn create_guardian(
         .db
         .write(move |conn| {
             let viewer = Viewer::resolve(conn, &caller, today)?;
-            find_family(conn, &viewer, &family_id)?;
             idempotency::once(conn, &caller, &key, &body.fingerprint, now, |conn| {
+                find_family(conn, &viewer, &family_id)?;
                 let row = GuardianRow::new(
                     Uuid::now_v7().to_string(),
                     caller.school_id.clone(),
@@ -541,18 +541,7 @@ pub async fn update_guardian(
 }
 
 fn save(conn: &mut DbConnection, row: &GuardianRow, expected: i64) -> Result<(), ApiError> {
-    let n = diesel::update(
-        guardians::table
-            .filter(guardians::id.eq(&row.id))
-            .filter(guardians::version.eq(expected)),
-    )
-    .set(row)
-    .execute(conn)?;
-    if n == 1 {
-        Ok(())
-    } else {
-        Err(ApiError::PreconditionFailed)
-    }
+    save_if_version!(conn, guardians, row, expected)
 }
 
 /// Archive a guardian

@@ -12,7 +12,7 @@ use validator::Validate;
 
 use super::access::Viewer;
 use super::students::find_student;
-use super::{single, utc, CreateErrors, DeleteErrors, ReadErrors, UpdateErrors};
+use super::{save_if_version, single, utc, CreateErrors, DeleteErrors, ReadErrors, UpdateErrors};
 use crate::auth::{Caller, Scope};
 use crate::db::schema::{guardian_student_links as links, guardians};
 use crate::db::DbConnection;
@@ -397,8 +397,8 @@ pub async fn link_guardian(
         .db
         .write(move |conn| {
             let viewer = Viewer::resolve(conn, &caller, today)?;
-            find_student(conn, &viewer, &student)?;
             idempotency::once(conn, &caller, &key, &body.fingerprint, now, |conn| {
+                find_student(conn, &viewer, &student)?;
                 let guardian = body.value.guardian_id.to_string();
                 let exists: i64 = guardians::table
                     .filter(guardians::school_id.eq(&viewer.school_id))
@@ -531,16 +531,7 @@ pub async fn update_student_guardian(
             row.set(input);
             row.version += 1;
             row.updated_at = now;
-            let n = diesel::update(
-                links::table
-                    .filter(links::id.eq(&row.id))
-                    .filter(links::version.eq(current.version)),
-            )
-            .set(&row)
-            .execute(conn)?;
-            if n != 1 {
-                return Err(ApiError::PreconditionFailed);
-            }
+            save_if_version!(conn, links, &row, current.version)?;
             Ok(row.view(today))
         })
         .await?;
@@ -578,21 +569,11 @@ pub async fn unlink_guardian(
             let (student, guardian) = (student.to_string(), guardian.to_string());
             let current = find_link(conn, &viewer, &student, &guardian)?;
             if_match.check(current.version)?;
-            let n = diesel::update(
-                links::table
-                    .filter(links::id.eq(&current.id))
-                    .filter(links::version.eq(current.version)),
-            )
-            .set((
-                links::archived_at.eq(now),
-                links::updated_at.eq(now),
-                links::version.eq(current.version + 1),
-            ))
-            .execute(conn)?;
-            if n != 1 {
-                return Err(ApiError::PreconditionFailed);
-            }
-            Ok(())
+            let mut row = current.clone();
+            row.archived_at = Some(now);
+            row.updated_at = now;
+            row.version += 1;
+            save_if_version!(conn, links, &row, current.version)
         })
         .await?;
     Ok(HttpResponse::NoContent().finish())

@@ -18,7 +18,7 @@ use serde::Serialize;
 use utoipa::IntoResponses;
 use utoipa_actix_web::service_config::ServiceConfig;
 
-use crate::error::Problem;
+use crate::error::{ApiError, Problem};
 use crate::http::etag::etag;
 
 /// Registers every handler (and so every OpenAPI operation).
@@ -32,6 +32,32 @@ pub fn configure(cfg: &mut ServiceConfig) {
     concerns::configure(cfg);
     settings::configure(cfg);
     timeline::configure(cfg);
+}
+
+/// Writes `$row` over its stored row in `$table` if that is still at version `$expected`, and is
+/// a 412 when another write came first: optimistic concurrency for every versioned table.
+macro_rules! save_if_version {
+    ($conn:expr, $table:ident, $row:expr, $expected:expr) => {
+        $crate::routes::exactly_one(
+            diesel::update(
+                $table::table
+                    .filter($table::id.eq(&$row.id))
+                    .filter($table::version.eq($expected)),
+            )
+            .set($row)
+            .execute($conn)?,
+        )
+    };
+}
+pub(crate) use save_if_version;
+
+/// `Ok` when a guarded update touched its one row, else 412.
+pub fn exactly_one(rows: usize) -> Result<(), ApiError> {
+    if rows == 1 {
+        Ok(())
+    } else {
+        Err(ApiError::PreconditionFailed)
+    }
 }
 
 /// `/docs` → `/docs/`, where the viewer lives.

@@ -12,7 +12,7 @@ use validator::Validate;
 use super::access::{viewable_links, Viewer};
 use super::families::{contains_pattern, find_family};
 use super::links::archive_links;
-use super::{single, utc, CreateErrors, DeleteErrors, ReadErrors, UpdateErrors};
+use super::{save_if_version, single, utc, CreateErrors, DeleteErrors, ReadErrors, UpdateErrors};
 use crate::auth::{Caller, Scope};
 use crate::db::schema::{guardian_student_links as links, students};
 use crate::db::{casefold, DbConnection};
@@ -396,8 +396,8 @@ pub async fn create_student(
         .db
         .write(move |conn| {
             let viewer = Viewer::resolve(conn, &caller, today)?;
-            find_family(conn, &viewer, &family_id)?;
             idempotency::once(conn, &caller, &key, &body.fingerprint, now, |conn| {
+                find_family(conn, &viewer, &family_id)?;
                 let mut row = StudentRow {
                     id: Uuid::now_v7().to_string(),
                     school_id: caller.school_id.clone(),
@@ -508,18 +508,7 @@ pub async fn update_student(
 }
 
 fn save(conn: &mut DbConnection, row: &StudentRow, expected: i64) -> Result<(), ApiError> {
-    let n = diesel::update(
-        students::table
-            .filter(students::id.eq(&row.id))
-            .filter(students::version.eq(expected)),
-    )
-    .set(row)
-    .execute(conn)?;
-    if n == 1 {
-        Ok(())
-    } else {
-        Err(ApiError::PreconditionFailed)
-    }
+    save_if_version!(conn, students, row, expected)
 }
 
 /// Archive a student
