@@ -393,11 +393,13 @@ fn refused(kind: &'static str, detail: impl Into<String>) -> ApiError {
 }
 
 /// Checks the references of a communication (the student and guardian belong with the family)
-/// and, for outbound ones, the contact rules. Returns the warnings of an accepted write.
+/// and, for outbound ones when `rules` is set, the contact rules. Returns the warnings of an
+/// accepted write.
 fn check(
     conn: &mut DbConnection,
     viewer: &Viewer,
     input: &CommunicationInput,
+    rules: bool,
 ) -> Result<(FamilyRow, Vec<String>), ApiError> {
     let family_id = input.family_id.to_string();
     let family = find_family(conn, viewer, &family_id)?;
@@ -442,68 +444,55 @@ fn check(
             viewer.check_student(conn, &student)?;
         }
     }
-    let mut warnings = Vec::new();
-    if input.direction != Direction::Outbound {
-        return Ok((family, warnings));
+    if input.direction != Direction::Outbound || !rules {
+        return Ok((family, Vec::new()));
     }
-    if let Some((_, contact_allowed, sms_opt_in, preferred_language)) = &guardian {
-        if !contact_allowed {
-            return Err(refused(
-                "contact-not-allowed",
-                "this guardian may not be contacted (contact_allowed is false)",
-            ));
-        }
-        if let Some(s) = input.student_id {
-            let restricted: i64 = links::table
-                .filter(links::school_id.eq(school))
-                .filter(links::student_id.eq(s.to_string()))
-                .filter(
-                    links::guardian_id
-                        .eq(input.guardian_id.map(|g| g.to_string()).unwrap_or_default()),
-                )
-                .filter(links::archived_at.is_null())
-                .filter(links::contact_restricted.eq(true))
-                .count()
-                .get_result(conn)?;
-            if restricted > 0 {
+    // Who is being contacted: the named guardian, or else the household.
+    let (who, sms_consent, preferred) = match &guardian {
+        Some((_, contact_allowed, sms_opt_in, preferred_language)) => {
+            if !contact_allowed {
                 return Err(refused(
-                    "contact-restricted",
-                    "contact with this guardian about this student is restricted (contact_restricted on their link)",
+                    "contact-not-allowed",
+                    "this guardian may not be contacted (contact_allowed is false)",
                 ));
             }
+            if let (Some(s), Some(g)) = (input.student_id, input.guardian_id) {
+                let restricted: i64 = links::table
+                    .filter(links::school_id.eq(school))
+                    .filter(links::student_id.eq(s.to_string()))
+                    .filter(links::guardian_id.eq(g.to_string()))
+                    .filter(links::archived_at.is_null())
+                    .filter(links::contact_restricted.eq(true))
+                    .count()
+                    .get_result(conn)?;
+                if restricted > 0 {
+                    return Err(refused(
+                        "contact-restricted",
+                        "contact with this guardian about this student is restricted (contact_restricted on their link)",
+                    ));
+                }
+            }
+            // A guardian with no language of their own goes by the household's.
+            let preferred = preferred_language
+                .clone()
+                .or_else(|| family.primary_language.clone());
+            ("guardian", *sms_opt_in, preferred)
         }
-        if input.channel == Channel::Sms && !sms_opt_in {
-            return Err(refused(
-                "sms-consent-missing",
-                "this guardian has not agreed to text messages (sms_opt_in is false)",
+        None => ("family", family.sms_opt_in, family.primary_language.clone()),
+    };
+    if input.channel == Channel::Sms && !sms_consent {
+        return Err(refused(
+            "sms-consent-missing",
+            format!("this {who} has not agreed to text messages (sms_opt_in is false)"),
+        ));
+    }
+    let mut warnings = Vec::new();
+    if let (Some(lang), Some(preferred)) = (&input.language, preferred) {
+        if !same_language(lang.as_str(), &preferred) && !input.interpreter_used && !input.translated
+        {
+            warnings.push(format!(
+                "language_mismatch: sent in {lang} but the {who} prefers {preferred}, with no interpreter or translation"
             ));
-        }
-        if let (Some(lang), Some(preferred)) = (&input.language, preferred_language) {
-            if !same_language(lang.as_str(), preferred)
-                && !input.interpreter_used
-                && !input.translated
-            {
-                warnings.push(format!(
-                    "language_mismatch: sent in {lang} but the guardian prefers {preferred}, with no interpreter or translation"
-                ));
-            }
-        }
-    } else {
-        if input.channel == Channel::Sms && !family.sms_opt_in {
-            return Err(refused(
-                "sms-consent-missing",
-                "this family has not agreed to text messages (sms_opt_in is false)",
-            ));
-        }
-        if let (Some(lang), Some(preferred)) = (&input.language, &family.primary_language) {
-            if !same_language(lang.as_str(), preferred)
-                && !input.interpreter_used
-                && !input.translated
-            {
-                warnings.push(format!(
-                    "language_mismatch: sent in {lang} but the family prefers {preferred}, with no interpreter or translation"
-                ));
-            }
         }
     }
     Ok((family, warnings))
@@ -751,7 +740,7 @@ pub async fn create_communication(
                     }
                     input.visibility = Some(Visibility::Family);
                 }
-                let (_, warnings) = check(conn, &viewer, &input)?;
+                let (_, warnings) = check(conn, &viewer, &input, true)?;
                 let mut row = CommunicationRow {
                     id: Uuid::now_v7().to_string(),
                     school_id: viewer.school_id.clone(),
@@ -838,7 +827,7 @@ fn staff_only(caller: &Caller) -> Result<(), ApiError> {
 /// Change a communication
 ///
 /// A JSON Merge Patch of the fields of `CommunicationInput` (not `family_id`); the contact
-/// rules apply to the result. Record a follow-up as done with `follow_up_done_at`. Honours
+/// rules apply to the result when it changes who is contacted, how, or in which language. Record a follow-up as done with `follow_up_done_at`. Honours
 /// `If-Match`. Scope: `communications:write` (staff).
 #[utoipa::path(
     tag = "communications",
@@ -883,7 +872,17 @@ pub async fn update_communication(
                     "cannot change; log the contact again",
                 ));
             }
-            let (_, warnings) = check(conn, &viewer, &input)?;
+            // The contact rules judge a contact: they apply again only when what makes it one
+            // changes (recording a follow-up on an old call stays possible).
+            let before = current.input();
+            let recontact = input.guardian_id != before.guardian_id
+                || input.student_id != before.student_id
+                || input.channel != before.channel
+                || input.direction != before.direction
+                || input.language != before.language
+                || input.interpreter_used != before.interpreter_used
+                || input.translated != before.translated;
+            let (_, warnings) = check(conn, &viewer, &input, recontact)?;
             let mut row = current.clone();
             row.set(input, now);
             row.version += 1;

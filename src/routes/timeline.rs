@@ -127,7 +127,7 @@ pub async fn family_timeline(
                     };
                     (key, entry)
                 }));
-                entries.sort_by(|a, b| (b.1.at, b.1.id).cmp(&(a.1.at, a.1.id)));
+                entries.sort_by_key(|(_, e)| std::cmp::Reverse((e.at, e.id)));
                 entries.truncate(page.fetch() as usize);
             }
             Ok(page.finish(entries, |(key, _)| key.clone(), |(_, entry)| entry))

@@ -7,6 +7,7 @@
 mod support;
 
 mod auth;
+mod communications;
 mod conventions;
 mod guardian_access;
 mod resources;
