@@ -115,9 +115,8 @@ impl Email {
 
 /// A phone number in E.164 form (`+` and 8 to 15 digits). Spaces, dashes, dots and parentheses
 /// are accepted on input and removed.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
-#[schema(value_type = String, example = "+14155550123")]
 pub struct E164Phone(String);
 
 impl E164Phone {
@@ -147,9 +146,8 @@ impl E164Phone {
 }
 
 /// A BCP 47 language tag (`en`, `es-MX`, `zh-Hant-TW`), in canonical case.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
-#[schema(value_type = String, example = "es-MX")]
 pub struct LanguageTag(String);
 
 impl LanguageTag {
@@ -240,6 +238,75 @@ impl LanguageTag {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+}
+
+/// What `E164Phone::parse` accepts, for the OpenAPI document.
+const E164_PATTERN: &str = r"^[ ().-]*\+[ ().-]*[1-9]([ ().-]*[0-9]){7,14}[ ().-]*$";
+
+/// What `LanguageTag::parse` accepts (RFC 5646 well-formed tags), for the OpenAPI document.
+const LANGUAGE_TAG_PATTERN: &str = concat!(
+    r"^(?:[A-Za-z]{2,3}(?:-[A-Za-z]{3}){0,3}|[A-Za-z]{5,8})",
+    r"(?:-[A-Za-z]{4})?(?:-(?:[A-Za-z]{2}|[0-9]{3}))?",
+    r"(?:-(?:[A-Za-z0-9]{5,8}|[0-9][A-Za-z0-9]{3}))*",
+    r"(?:-[A-WYZa-wyz0-9](?:-[A-Za-z0-9]{2,8})+)*(?:-[Xx](?:-[A-Za-z0-9]{1,8})+)?$"
+);
+
+/// Declares the OpenAPI schema of a string domain type: its pattern and an example.
+macro_rules! string_schema {
+    ($t:ident, $pattern:expr, $max:expr, $example:literal, $description:literal) => {
+        impl utoipa::PartialSchema for $t {
+            fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+                utoipa::openapi::ObjectBuilder::new()
+                    .schema_type(utoipa::openapi::Type::String)
+                    .pattern(Some($pattern))
+                    .max_length(Some($max))
+                    .description(Some($description))
+                    .examples([serde_json::json!($example)])
+                    .into()
+            }
+        }
+
+        impl ToSchema for $t {
+            fn name() -> std::borrow::Cow<'static, str> {
+                std::borrow::Cow::Borrowed(stringify!($t))
+            }
+        }
+    };
+}
+string_schema!(
+    E164Phone,
+    E164_PATTERN,
+    40,
+    "+14155550123",
+    "A phone number in E.164 form; spaces, dashes, dots and parentheses are removed."
+);
+string_schema!(
+    LanguageTag,
+    LANGUAGE_TAG_PATTERN,
+    64,
+    "es-MX",
+    "A BCP 47 language tag, returned in canonical case."
+);
+
+/// Deserializes a whole number, also when written as `5.0` (JSON Schema's integers include it).
+pub fn whole_i32<'de, D: serde::Deserializer<'de>>(d: D) -> Result<i32, D::Error> {
+    use serde::de::Error;
+    let n = serde_json::Number::deserialize(d)?;
+    let whole = match (n.as_i64(), n.as_f64()) {
+        (Some(i), _) => Some(i),
+        (None, Some(f)) if f.fract() == 0.0 && f.abs() < 1e12 => Some(f as i64),
+        _ => None,
+    };
+    whole
+        .and_then(|i| i32::try_from(i).ok())
+        .ok_or_else(|| D::Error::custom(format!("expected a whole number, got {n}")))
+}
+
+/// `whole_i32` for an optional field (`null` is none).
+pub fn whole_i32_opt<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<i32>, D::Error> {
+    #[derive(Deserialize)]
+    struct Whole(#[serde(deserialize_with = "whole_i32")] i32);
+    Ok(Option::<Whole>::deserialize(d)?.map(|w| w.0))
 }
 
 macro_rules! string_conversions {
@@ -365,6 +432,23 @@ mod tests {
         ] {
             assert!(LanguageTag::parse(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn whole_numbers_may_be_written_as_floats() {
+        #[derive(Deserialize)]
+        struct N {
+            #[serde(default, deserialize_with = "whole_i32_opt")]
+            n: Option<i32>,
+        }
+        let parse = |s: &str| serde_json::from_str::<N>(s).map(|n| n.n);
+        assert_eq!(parse(r#"{"n": 5}"#).unwrap(), Some(5));
+        assert_eq!(parse(r#"{"n": 5.0}"#).unwrap(), Some(5));
+        assert_eq!(parse(r#"{"n": null}"#).unwrap(), None);
+        assert_eq!(parse(r#"{}"#).unwrap(), None);
+        assert!(parse(r#"{"n": 5.5}"#).is_err());
+        assert!(parse(r#"{"n": 3000000000}"#).is_err());
+        assert!(parse(r#"{"n": "5"}"#).is_err());
     }
 
     #[test]

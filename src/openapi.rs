@@ -1,12 +1,15 @@
 //! The OpenAPI document: a base (info, security scheme, shared schemas) that the registered
 //! handlers complete.
 
+use serde_json::{json, Value};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::OpenApi as Document;
 use utoipa::{Modify, OpenApi};
 use utoipa_actix_web::AppExt;
 
 use crate::error::{FieldError, Problem};
+use crate::routes::concerns::ConcernFields;
+use crate::routes::settings::SettingsInput;
 
 #[derive(OpenApi)]
 #[openapi(
@@ -21,7 +24,7 @@ Creating POSTs honour `Idempotency-Key`.",
         license(name = "Apache-2.0", identifier = "Apache-2.0")
     ),
     modifiers(&Security),
-    components(schemas(Problem, FieldError)),
+    components(schemas(Problem, FieldError, ConcernFields, SettingsInput)),
     tags(
         (name = "families", description = "Households and their contact preferences."),
         (name = "guardians", description = "The adults of a family."),
@@ -57,9 +60,151 @@ pub fn base() -> Document {
     Base::openapi()
 }
 
-/// Final touches once the handlers are in.
+/// Free text (`plain_text`): not blank, no control characters but tab and line breaks.
+const PLAIN_TEXT: &str = r"^[^\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]*[^\s\u0000-\u001F\u007F-\u009F][^\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]*$";
+/// Identifiers (`identifier`): no white space at the ends, no control characters.
+const IDENTIFIER: &str = r"^[^\s\u0000-\u001F\u007F-\u009F]([^\u0000-\u001F\u007F-\u009F]*[^\s\u0000-\u001F\u007F-\u009F])?$";
+/// Query strings never carry NUL.
+const NO_NUL: &str = r"^[^\u0000]*$";
+/// The properties validated as identifiers rather than free text.
+const IDENTIFIER_FIELDS: [&str; 2] = ["external_id", "grade_level"];
+/// Merge-patch schemas derived from the schema of what they edit, less the fixed fields.
+const PATCHES: [(&str, &str, &[&str]); 6] = [
+    ("FamilyPatch", "FamilyInput", &[]),
+    ("GuardianPatch", "GuardianInput", &[]),
+    ("StudentPatch", "StudentInput", &[]),
+    ("LinkPatch", "LinkInput", &["guardian_id"]),
+    ("CommunicationPatch", "CommunicationInput", &["family_id"]),
+    ("ConcernPatch", "ConcernFields", &[]),
+];
+
+/// Final touches once the handlers are in: what the validators enforce but derives cannot say.
+/// Bounded text gets the pattern of its validator, string query parameters refuse NUL, and each
+/// merge-patch body is its resource's input schema with every field optional and the optional
+/// ones nullable (`null` clears them), so the spec and the server agree on what is valid.
 pub fn finish(api: Document) -> Document {
-    api
+    let Ok(mut doc) = serde_json::to_value(&api) else {
+        return api;
+    };
+    if let Some(schemas) = doc
+        .pointer_mut("/components/schemas")
+        .and_then(Value::as_object_mut)
+    {
+        for schema in schemas.values_mut() {
+            text_patterns(schema);
+        }
+        for (patch, input, fixed) in PATCHES {
+            if let Some(base) = schemas.get(input) {
+                schemas.insert(patch.to_string(), merge_patch_schema(base, input, fixed));
+            }
+        }
+    }
+    if let Some(paths) = doc.pointer_mut("/paths").and_then(Value::as_object_mut) {
+        for op in paths
+            .values_mut()
+            .filter_map(Value::as_object_mut)
+            .flat_map(|item| item.values_mut())
+        {
+            for param in op
+                .get_mut("parameters")
+                .and_then(Value::as_array_mut)
+                .into_iter()
+                .flatten()
+            {
+                if param["in"] == "query" {
+                    if let Some(schema) = param.get_mut("schema") {
+                        if is_plain_string(schema) {
+                            schema["pattern"] = json!(NO_NUL);
+                        }
+                    }
+                }
+            }
+        }
+    }
+    serde_json::from_value(doc).unwrap_or(api)
+}
+
+fn is_plain_string(schema: &Value) -> bool {
+    let string = schema["type"] == "string"
+        || schema["type"]
+            .as_array()
+            .is_some_and(|t| t.contains(&json!("string")));
+    string
+        && ["pattern", "format", "enum", "$ref"]
+            .iter()
+            .all(|k| schema.get(k).is_none())
+}
+
+fn text_patterns(schema: &mut Value) {
+    let Some(props) = schema.get_mut("properties").and_then(Value::as_object_mut) else {
+        return;
+    };
+    for (name, prop) in props.iter_mut() {
+        if is_plain_string(prop) && prop.get("maxLength").is_some() {
+            let pattern = if IDENTIFIER_FIELDS.contains(&name.as_str()) {
+                IDENTIFIER
+            } else {
+                PLAIN_TEXT
+            };
+            prop["pattern"] = json!(pattern);
+        }
+    }
+}
+
+fn merge_patch_schema(base: &Value, input: &str, fixed: &[&str]) -> Value {
+    let mut schema = base.clone();
+    let required: Vec<Value> = schema["required"].as_array().cloned().unwrap_or_default();
+    if let Some(obj) = schema.as_object_mut() {
+        obj.remove("required");
+        obj.insert(
+            "description".into(),
+            json!(format!(
+                "A JSON Merge Patch (RFC 7396) of `{input}`: any of its fields; `null` clears an optional one."
+            )),
+        );
+    }
+    if let Some(props) = schema.get_mut("properties").and_then(Value::as_object_mut) {
+        for name in fixed {
+            props.remove(*name);
+        }
+        for (name, prop) in props.iter_mut() {
+            if !required.contains(&json!(name)) {
+                nullable(prop);
+            }
+        }
+    }
+    schema
+}
+
+fn nullable(prop: &mut Value) {
+    match prop.get("type").cloned() {
+        Some(Value::String(t)) => prop["type"] = json!([t, "null"]),
+        Some(Value::Array(mut types)) => {
+            if !types.contains(&json!("null")) {
+                types.push(json!("null"));
+                prop["type"] = Value::Array(types);
+            }
+        }
+        _ => {
+            let has_null = prop["oneOf"]
+                .as_array()
+                .is_some_and(|o| o.iter().any(|s| s["type"] == "null"));
+            if !has_null {
+                *prop = json!({ "oneOf": [{ "type": "null" }, prop.clone()] });
+            }
+        }
+    }
+}
+
+/// The document's component schemas, built once: what merge patches are checked against.
+pub fn schemas() -> &'static Value {
+    static SCHEMAS: std::sync::OnceLock<Value> = std::sync::OnceLock::new();
+    SCHEMAS.get_or_init(|| {
+        serde_json::to_value(document())
+            .ok()
+            .and_then(|d| d.pointer("/components/schemas").cloned())
+            .unwrap_or(Value::Null)
+    })
 }
 
 /// The complete document, as `/v1/openapi.json` serves it.

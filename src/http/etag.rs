@@ -35,14 +35,16 @@ impl IfMatch {
             if tag.starts_with("W/") {
                 continue;
             }
-            let inner = tag
-                .strip_prefix('"')
-                .and_then(|t| t.strip_suffix('"'))
-                .ok_or_else(|| {
-                    ApiError::bad_request(
-                        "If-Match must hold entity tags such as \"3\", as ETag gives them",
-                    )
-                })?;
+            // A bare `3` is taken as `"3"`: clients typing the header by hand forget the quotes.
+            let inner = match tag.strip_prefix('"') {
+                Some(rest) => rest.strip_suffix('"').filter(|t| !t.contains('"')),
+                None => (!tag.contains('"')).then_some(tag),
+            }
+            .ok_or_else(|| {
+                ApiError::bad_request(
+                    "If-Match must hold entity tags such as \"3\", as ETag gives them",
+                )
+            })?;
             // A tag that is not one of our versions can match nothing.
             versions.push(inner.parse::<i64>().unwrap_or(-1));
         }
@@ -56,6 +58,28 @@ impl IfMatch {
             IfMatch::Versions(v) if v.contains(&current) => Ok(()),
             IfMatch::Versions(_) => Err(ApiError::PreconditionFailed),
         }
+    }
+}
+
+/// `If-Match` as an OpenAPI parameter, for every operation that honours it.
+impl utoipa::IntoParams for IfMatch {
+    fn into_params(
+        _: impl Fn() -> Option<utoipa::openapi::path::ParameterIn>,
+    ) -> Vec<utoipa::openapi::path::Parameter> {
+        use utoipa::openapi::path::{ParameterBuilder, ParameterIn};
+        use utoipa::openapi::{ObjectBuilder, Required, Type};
+        let schema = ObjectBuilder::new()
+            .schema_type(Type::String)
+            .pattern(Some(r#"^(\*|(W/)?"[^",]*"(\s*,\s*(W/)?"[^",]*")*)$"#));
+        vec![ParameterBuilder::new()
+            .name("If-Match")
+            .parameter_in(ParameterIn::Header)
+            .required(Required::False)
+            .description(Some(
+                "The ETag the change is based on: a stale one is a 412; `*` matches any.",
+            ))
+            .schema(Some(schema))
+            .build()]
     }
 }
 
@@ -85,7 +109,9 @@ mod tests {
             IfMatch::parse("\"3\", \"4\"").unwrap(),
             IfMatch::Versions(vec![3, 4])
         );
-        assert!(IfMatch::parse("3").is_err());
+        assert_eq!(IfMatch::parse("3").unwrap(), IfMatch::Versions(vec![3]));
+        assert!(IfMatch::parse("\"3").is_err());
+        assert!(IfMatch::parse("3\"").is_err());
         assert!(IfMatch::parse("W/\"3\"").unwrap().check(3).is_err());
         assert!(IfMatch::parse("\"abc\"").unwrap().check(1).is_err());
         assert!(IfMatch::Absent.check(9).is_ok());

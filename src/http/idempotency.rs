@@ -16,9 +16,21 @@ use crate::error::ApiError;
 /// How long a key is remembered.
 pub const RETENTION_HOURS: i64 = 24;
 
-/// The request's `Idempotency-Key`, if it sent one.
-#[derive(Debug, Clone)]
-pub struct IdempotencyKey(pub Option<String>);
+/// The request's `Idempotency-Key`, if it sent one. As an OpenAPI parameter it documents the
+/// header on every creating POST.
+#[derive(Debug, Clone, utoipa::IntoParams)]
+#[into_params(parameter_in = Header, names("Idempotency-Key"))]
+pub struct IdempotencyKey(
+    /// Makes a retry safe: the same key and body replay the first answer for 24 hours
+    /// (1 to 255 printable ASCII characters).
+    #[param(
+        nullable = false,
+        min_length = 1,
+        max_length = 255,
+        pattern = "^[!-~]([ -~]*[!-~])?$"
+    )]
+    pub Option<String>,
+);
 
 impl FromRequest for IdempotencyKey {
     type Error = ApiError;

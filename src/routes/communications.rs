@@ -107,10 +107,12 @@ pub struct CommunicationInput {
     pub category: Category,
     /// A subject line.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(min_length = 1, max_length = 200)]
     #[validate(length(min = 1, max = 200), custom(function = plain_text))]
     pub subject: Option<String>,
     /// What was said.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(min_length = 1, max_length = 20000)]
     #[validate(length(min = 1, max = 20000), custom(function = plain_text))]
     pub body: Option<String>,
     /// The language it happened in (BCP 47).
@@ -141,38 +143,10 @@ fn general() -> Category {
 }
 
 /// A merge patch of a communication: any fields of `CommunicationInput` but `family_id`.
-#[derive(Debug, Deserialize, ToSchema)]
-#[allow(dead_code)]
-pub struct CommunicationPatch {
-    /// See `CommunicationInput`.
-    student_id: Option<Uuid>,
-    /// See `CommunicationInput`.
-    guardian_id: Option<Uuid>,
-    /// See `CommunicationInput`.
-    channel: Option<Channel>,
-    /// See `CommunicationInput`.
-    direction: Option<Direction>,
-    /// See `CommunicationInput`.
-    category: Option<Category>,
-    /// See `CommunicationInput`.
-    subject: Option<String>,
-    /// See `CommunicationInput`.
-    body: Option<String>,
-    /// See `CommunicationInput`.
-    language: Option<LanguageTag>,
-    /// See `CommunicationInput`.
-    interpreter_used: Option<bool>,
-    /// See `CommunicationInput`.
-    translated: Option<bool>,
-    /// See `CommunicationInput`.
-    occurred_at: Option<DateTime<Utc>>,
-    /// See `CommunicationInput`.
-    follow_up_due_at: Option<DateTime<Utc>>,
-    /// See `CommunicationInput`.
-    follow_up_done_at: Option<DateTime<Utc>>,
-    /// See `CommunicationInput`.
-    visibility: Option<Visibility>,
-}
+///
+/// Its schema is derived from the input's by `openapi::finish`, so the two cannot drift.
+#[derive(ToSchema)]
+pub struct CommunicationPatch {}
 
 /// A logged communication.
 #[derive(Debug, Serialize, ToSchema)]
@@ -528,6 +502,7 @@ pub struct ListCommunicationsQuery {
     /// Whose follow-up is `due` (open, not yet past due), `overdue` (open, past due) or `done`.
     pub follow_up: Option<FollowUp>,
     /// Logged by this author (a token `sub`; `me` for the caller).
+    #[param(min_length = 1, max_length = 200)]
     #[validate(length(min = 1, max = 200))]
     pub author: Option<String>,
     /// Items per page, 1 to 200 (default 50).
@@ -695,7 +670,7 @@ pub async fn list_communications(
 #[utoipa::path(
     tag = "communications",
     request_body = CommunicationInput,
-    params(("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe: the same key and body replay the first answer.")),
+    params(IdempotencyKey),
     responses(
         (status = 201, description = "Logged", body = Communication,
             headers(("Location" = String, description = "The communication's path"), ("ETag" = String, description = "Its version"))),
@@ -833,7 +808,7 @@ fn staff_only(caller: &Caller) -> Result<(), ApiError> {
     tag = "communications",
     params(
         ("id" = Uuid, Path, description = "The communication's id"),
-        ("If-Match" = Option<String>, Header, description = "The ETag the change is based on"),
+        IfMatch,
     ),
     request_body(content = CommunicationPatch, content_type = "application/merge-patch+json"),
     responses(
@@ -908,7 +883,7 @@ fn save(conn: &mut DbConnection, row: &CommunicationRow, expected: i64) -> Resul
     tag = "communications",
     params(
         ("id" = Uuid, Path, description = "The communication's id"),
-        ("If-Match" = Option<String>, Header, description = "The ETag the archive is based on"),
+        IfMatch,
     ),
     responses((status = 204, description = "Archived"), DeleteErrors),
     security(("bearer" = []))

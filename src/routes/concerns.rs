@@ -17,7 +17,7 @@ use super::{save_if_version, single, utc, CreateErrors, ReadErrors, UpdateErrors
 use crate::auth::{Caller, Role, Scope};
 use crate::db::schema::{concern_events as events, concerns, guardian_student_links as links};
 use crate::db::{DbConnection, MultiBackend};
-use crate::domain::{plain_text, text_enum};
+use crate::domain::{plain_text, text_enum, whole_i32_opt};
 use crate::error::{ApiError, Problem};
 use crate::http::etag::IfMatch;
 use crate::http::extract::{JsonBody, PatchBody, Query};
@@ -173,14 +173,17 @@ pub struct ConcernInput {
     #[serde(default)]
     pub priority: Option<Priority>,
     /// A short title.
+    #[schema(min_length = 1, max_length = 200)]
     #[validate(length(min = 1, max = 200), custom(function = plain_text))]
     pub title: String,
     /// The concern in the raiser's words.
     #[serde(default)]
+    #[schema(min_length = 1, max_length = 20000)]
     #[validate(length(min = 1, max = 20000), custom(function = plain_text))]
     pub description: Option<String>,
     /// The member of staff who owns it (their token `sub`); staff only.
     #[serde(default)]
+    #[schema(min_length = 1, max_length = 200)]
     #[validate(length(min = 1, max = 200), custom(function = plain_text))]
     pub assignee: Option<String>,
 }
@@ -198,42 +201,35 @@ pub struct ConcernFields {
     /// Priority; changing it recomputes `due_at` from the creation time.
     pub priority: Priority,
     /// A short title.
+    #[schema(min_length = 1, max_length = 200)]
     #[validate(length(min = 1, max = 200), custom(function = plain_text))]
     pub title: String,
     /// The description.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(min_length = 1, max_length = 20000)]
     #[validate(length(min = 1, max = 20000), custom(function = plain_text))]
     pub description: Option<String>,
     /// The owner (a staff `sub`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(min_length = 1, max_length = 200)]
     #[validate(length(min = 1, max = 200), custom(function = plain_text))]
     pub assignee: Option<String>,
     /// The family's rating of the outcome, 1 to 5.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "whole_i32_opt"
+    )]
+    #[schema(minimum = 1, maximum = 5)]
     #[validate(range(min = 1, max = 5))]
     pub satisfaction: Option<i32>,
 }
 
 /// A merge patch of a concern.
-#[derive(Debug, Deserialize, ToSchema)]
-#[allow(dead_code)]
-pub struct ConcernPatch {
-    /// See `ConcernFields`.
-    student_id: Option<Uuid>,
-    /// See `ConcernFields`.
-    category: Option<ConcernCategory>,
-    /// See `ConcernFields`.
-    priority: Option<Priority>,
-    /// See `ConcernFields`.
-    title: Option<String>,
-    /// See `ConcernFields`.
-    description: Option<String>,
-    /// See `ConcernFields`.
-    assignee: Option<String>,
-    /// See `ConcernFields`.
-    #[schema(minimum = 1, maximum = 5)]
-    satisfaction: Option<i32>,
-}
+///
+/// Its schema is derived from the input's by `openapi::finish`, so the two cannot drift.
+#[derive(ToSchema)]
+pub struct ConcernPatch {}
 
 /// A concern.
 #[derive(Debug, Serialize, ToSchema)]
@@ -533,6 +529,10 @@ impl EventRow {
 #[into_params(parameter_in = Query)]
 pub struct ListConcernsQuery {
     /// Concerns in any of these statuses, comma-separated (`open,acknowledged`).
+    #[param(
+        max_length = 200,
+        pattern = "^(open|acknowledged|in_progress|resolved|closed)(,(open|acknowledged|in_progress|resolved|closed))*$"
+    )]
     #[validate(length(max = 200))]
     pub status: Option<String>,
     /// Of this priority.
@@ -540,6 +540,7 @@ pub struct ListConcernsQuery {
     /// In this category.
     pub category: Option<ConcernCategory>,
     /// Owned by this member of staff (`me` for the caller).
+    #[param(min_length = 1, max_length = 200)]
     #[validate(length(min = 1, max = 200))]
     pub assignee: Option<String>,
     /// Of this family.
@@ -660,7 +661,7 @@ pub async fn list_concerns(
 #[utoipa::path(
     tag = "concerns",
     request_body = ConcernInput,
-    params(("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe: the same key and body replay the first answer.")),
+    params(IdempotencyKey),
     responses(
         (status = 201, description = "Raised", body = Concern,
             headers(("Location" = String, description = "The concern's path"), ("ETag" = String, description = "Its version"))),
@@ -814,7 +815,7 @@ pub async fn get_concern(
     tag = "concerns",
     params(
         ("id" = Uuid, Path, description = "The concern's id"),
-        ("If-Match" = Option<String>, Header, description = "The ETag the change is based on"),
+        IfMatch,
     ),
     request_body(content = ConcernPatch, content_type = "application/merge-patch+json"),
     responses(
@@ -968,10 +969,12 @@ pub struct TransitionInput {
     pub to: Status,
     /// Why; required to close a concern that was never resolved.
     #[serde(default)]
+    #[schema(min_length = 1, max_length = 5000)]
     #[validate(length(min = 1, max = 5000), custom(function = plain_text))]
     pub note: Option<String>,
     /// The answer given; required to resolve unless the concern already has one.
     #[serde(default)]
+    #[schema(min_length = 1, max_length = 20000)]
     #[validate(length(min = 1, max = 20000), custom(function = plain_text))]
     pub resolution: Option<String>,
 }
@@ -988,7 +991,7 @@ pub struct TransitionInput {
     tag = "concerns",
     params(
         ("id" = Uuid, Path, description = "The concern's id"),
-        ("If-Match" = Option<String>, Header, description = "The ETag the move is based on"),
+        IfMatch,
     ),
     request_body = TransitionInput,
     responses(
@@ -1219,6 +1222,7 @@ pub async fn list_concern_comments(
 #[serde(deny_unknown_fields)]
 pub struct CommentInput {
     /// The text.
+    #[schema(min_length = 1, max_length = 20000)]
     #[validate(length(min = 1, max = 20000), custom(function = plain_text))]
     pub body: String,
     /// `internal` (staff only; the default for staff) or `family` (the family sees it; always
@@ -1237,7 +1241,7 @@ pub struct CommentInput {
     request_body = CommentInput,
     params(
         ("id" = Uuid, Path, description = "The concern's id"),
-        ("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe: the same key and body replay the first answer."),
+        IdempotencyKey,
     ),
     responses(
         (status = 201, description = "Added", body = ConcernComment,

@@ -37,24 +37,29 @@ pub(crate) fn configure(cfg: &mut ServiceConfig) {
 pub struct Address {
     /// Street and number.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(min_length = 1, max_length = 200)]
     #[validate(length(min = 1, max = 200), custom(function = plain_text))]
     #[schema(example = "12 Elm Street")]
     pub line1: Option<String>,
     /// Apartment, suite, building.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(min_length = 1, max_length = 200)]
     #[validate(length(min = 1, max = 200), custom(function = plain_text))]
     pub line2: Option<String>,
     /// City or town.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(min_length = 1, max_length = 100)]
     #[validate(length(min = 1, max = 100), custom(function = plain_text))]
     #[schema(example = "Springfield")]
     pub city: Option<String>,
     /// State, province or region.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(min_length = 1, max_length = 100)]
     #[validate(length(min = 1, max = 100), custom(function = plain_text))]
     pub region: Option<String>,
     /// Postal code.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(min_length = 1, max_length = 20)]
     #[validate(length(min = 1, max = 20), custom(function = plain_text))]
     pub postal_code: Option<String>,
     /// ISO 3166-1 alpha-2 country code.
@@ -98,11 +103,13 @@ fn country_code(s: &str) -> Result<(), validator::ValidationError> {
 #[serde(deny_unknown_fields)]
 pub struct FamilyInput {
     /// How the family is addressed (`The López-García family`).
+    #[schema(min_length = 1, max_length = 200)]
     #[validate(length(min = 1, max = 200), custom(function = plain_text))]
     #[schema(example = "The López-García family")]
     pub display_name: String,
     /// The SIS's id for the household; unique within the school.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(min_length = 1, max_length = 100)]
     #[validate(length(min = 1, max = 100), custom(function = identifier))]
     #[schema(example = "SIS-F-10442")]
     pub external_id: Option<String>,
@@ -128,31 +135,16 @@ pub struct FamilyInput {
     pub address: Option<Address>,
     /// Staff notes; never shown to guardians.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[validate(length(max = 10000))]
+    #[schema(min_length = 1, max_length = 10000)]
+    #[validate(length(min = 1, max = 10000), custom(function = plain_text))]
     pub notes: Option<String>,
 }
 
 /// A merge patch of a family: any fields of `FamilyInput`; `null` clears an optional one.
-#[derive(Debug, Deserialize, ToSchema)]
-#[allow(dead_code)]
-pub struct FamilyPatch {
-    /// See `FamilyInput`.
-    display_name: Option<String>,
-    /// See `FamilyInput`.
-    external_id: Option<String>,
-    /// See `FamilyInput`.
-    primary_language: Option<LanguageTag>,
-    /// See `FamilyInput`.
-    preferred_channel: Option<Channel>,
-    /// See `FamilyInput`.
-    sms_opt_in: Option<bool>,
-    /// See `FamilyInput`.
-    directory_opt_out: Option<bool>,
-    /// See `FamilyInput`.
-    address: Option<Address>,
-    /// See `FamilyInput`.
-    notes: Option<String>,
-}
+///
+/// Its schema is derived from the input's by `openapi::finish`, so the two cannot drift.
+#[derive(ToSchema)]
+pub struct FamilyPatch {}
 
 /// A family.
 #[derive(Debug, Serialize, ToSchema)]
@@ -313,13 +305,15 @@ pub fn find_family(
 #[into_params(parameter_in = Query)]
 pub struct ListFamiliesQuery {
     /// Families whose display name contains this text (case-insensitive).
+    #[param(max_length = 200)]
     #[validate(length(max = 200))]
     pub q: Option<String>,
     /// The family with this SIS id.
+    #[param(max_length = 100)]
     #[validate(length(max = 100))]
     pub external_id: Option<String>,
     /// Families preferring this language (BCP 47).
-    #[param(value_type = Option<String>)]
+    #[param(value_type = Option<LanguageTag>)]
     pub primary_language: Option<LanguageTag>,
     /// Families changed at or after this time (RFC 3339).
     pub updated_since: Option<DateTime<Utc>>,
@@ -412,7 +406,7 @@ pub async fn list_families(
 #[utoipa::path(
     tag = "families",
     request_body = FamilyInput,
-    params(("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe: the same key and body replay the first answer.")),
+    params(IdempotencyKey),
     responses(
         (status = 201, description = "Created", body = Family,
             headers(("Location" = String, description = "The new family's path"), ("ETag" = String, description = "Its version"))),
@@ -508,7 +502,7 @@ pub async fn get_family(
     tag = "families",
     params(
         ("id" = Uuid, Path, description = "The family's id"),
-        ("If-Match" = Option<String>, Header, description = "The ETag the change is based on"),
+        IfMatch,
     ),
     request_body(content = FamilyPatch, content_type = "application/merge-patch+json"),
     responses(
@@ -563,7 +557,7 @@ fn save(conn: &mut DbConnection, row: &FamilyRow, expected: i64) -> Result<(), A
     tag = "families",
     params(
         ("id" = Uuid, Path, description = "The family's id"),
-        ("If-Match" = Option<String>, Header, description = "The ETag the archive is based on"),
+        IfMatch,
     ),
     responses((status = 204, description = "Archived"), DeleteErrors),
     security(("bearer" = []))

@@ -43,10 +43,12 @@ fn yes() -> bool {
 #[serde(deny_unknown_fields)]
 pub struct GuardianInput {
     /// Given name.
+    #[schema(min_length = 1, max_length = 100)]
     #[validate(length(min = 1, max = 100), custom(function = plain_text))]
     #[schema(example = "María")]
     pub given_name: String,
     /// Family name.
+    #[schema(min_length = 1, max_length = 100)]
     #[validate(length(min = 1, max = 100), custom(function = plain_text))]
     #[schema(example = "López")]
     pub family_name: String,
@@ -77,30 +79,10 @@ pub struct GuardianInput {
 }
 
 /// A merge patch of a guardian: any fields of `GuardianInput`; `null` clears an optional one.
-#[derive(Debug, Deserialize, ToSchema)]
-#[allow(dead_code)]
-pub struct GuardianPatch {
-    /// See `GuardianInput`.
-    given_name: Option<String>,
-    /// See `GuardianInput`.
-    family_name: Option<String>,
-    /// See `GuardianInput`.
-    relationship: Option<Relationship>,
-    /// See `GuardianInput`.
-    email: Option<Email>,
-    /// See `GuardianInput`.
-    phone: Option<E164Phone>,
-    /// See `GuardianInput`.
-    preferred_language: Option<LanguageTag>,
-    /// See `GuardianInput`.
-    preferred_channel: Option<Channel>,
-    /// See `GuardianInput`.
-    is_primary: Option<bool>,
-    /// See `GuardianInput`.
-    sms_opt_in: Option<bool>,
-    /// See `GuardianInput`.
-    contact_allowed: Option<bool>,
-}
+///
+/// Its schema is derived from the input's by `openapi::finish`, so the two cannot drift.
+#[derive(ToSchema)]
+pub struct GuardianPatch {}
 
 /// A guardian.
 #[derive(Debug, Serialize, ToSchema)]
@@ -267,10 +249,11 @@ pub struct ListGuardiansQuery {
     /// Guardians of this family.
     pub family_id: Option<Uuid>,
     /// Guardians whose given or family name contains this text (case-insensitive).
+    #[param(max_length = 200)]
     #[validate(length(max = 200))]
     pub q: Option<String>,
     /// Guardians preferring this language (BCP 47).
-    #[param(value_type = Option<String>)]
+    #[param(value_type = Option<LanguageTag>)]
     pub preferred_language: Option<LanguageTag>,
     /// Guardians changed at or after this time (RFC 3339).
     pub updated_since: Option<DateTime<Utc>>,
@@ -287,10 +270,11 @@ pub struct ListGuardiansQuery {
 #[into_params(parameter_in = Query)]
 pub struct ListFamilyGuardiansQuery {
     /// Guardians whose given or family name contains this text (case-insensitive).
+    #[param(max_length = 200)]
     #[validate(length(max = 200))]
     pub q: Option<String>,
     /// Guardians preferring this language (BCP 47).
-    #[param(value_type = Option<String>)]
+    #[param(value_type = Option<LanguageTag>)]
     pub preferred_language: Option<LanguageTag>,
     /// Guardians changed at or after this time (RFC 3339).
     pub updated_since: Option<DateTime<Utc>>,
@@ -413,7 +397,7 @@ pub async fn list_family_guardians(
     request_body = GuardianInput,
     params(
         ("id" = Uuid, Path, description = "The family's id"),
-        ("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe: the same key and body replay the first answer."),
+        IdempotencyKey,
     ),
     responses(
         (status = 201, description = "Created", body = Guardian,
@@ -498,7 +482,7 @@ pub async fn get_guardian(
     tag = "guardians",
     params(
         ("id" = Uuid, Path, description = "The guardian's id"),
-        ("If-Match" = Option<String>, Header, description = "The ETag the change is based on"),
+        IfMatch,
     ),
     request_body(content = GuardianPatch, content_type = "application/merge-patch+json"),
     responses(
@@ -552,7 +536,7 @@ fn save(conn: &mut DbConnection, row: &GuardianRow, expected: i64) -> Result<(),
     tag = "guardians",
     params(
         ("id" = Uuid, Path, description = "The guardian's id"),
-        ("If-Match" = Option<String>, Header, description = "The ETag the archive is based on"),
+        IfMatch,
     ),
     responses((status = 204, description = "Archived"), DeleteErrors),
     security(("bearer" = []))

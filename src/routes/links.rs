@@ -16,7 +16,7 @@ use super::{save_if_version, single, utc, CreateErrors, DeleteErrors, ReadErrors
 use crate::auth::{Caller, Scope};
 use crate::db::schema::{guardian_student_links as links, guardians};
 use crate::db::DbConnection;
-use crate::domain::Relationship;
+use crate::domain::{whole_i32_opt, Relationship};
 use crate::error::ApiError;
 use crate::http::etag::IfMatch;
 use crate::http::extract::{JsonBody, PatchBody, Query};
@@ -56,7 +56,12 @@ pub struct LinkInput {
     #[serde(default)]
     pub emergency_contact: bool,
     /// Order in which to contact (1 first).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "whole_i32_opt"
+    )]
+    #[schema(minimum = 1, maximum = 99)]
     #[validate(range(min = 1, max = 99))]
     pub contact_priority: Option<i32>,
     /// False: this adult sees nothing of this child.
@@ -100,29 +105,10 @@ impl LinkInput {
 }
 
 /// A merge patch of a link: any fields of `LinkInput` but `guardian_id`.
-#[derive(Debug, Deserialize, ToSchema)]
-#[allow(dead_code)]
-pub struct LinkPatch {
-    /// See `LinkInput`.
-    relationship: Option<Relationship>,
-    /// See `LinkInput`.
-    legal_guardian: Option<bool>,
-    /// See `LinkInput`.
-    lives_with: Option<bool>,
-    /// See `LinkInput`.
-    emergency_contact: Option<bool>,
-    /// See `LinkInput`.
-    #[schema(minimum = 1, maximum = 99)]
-    contact_priority: Option<i32>,
-    /// See `LinkInput`.
-    can_view_records: Option<bool>,
-    /// See `LinkInput`.
-    contact_restricted: Option<bool>,
-    /// See `LinkInput`.
-    starts_on: Option<NaiveDate>,
-    /// See `LinkInput`.
-    ends_on: Option<NaiveDate>,
-}
+///
+/// Its schema is derived from the input's by `openapi::finish`, so the two cannot drift.
+#[derive(ToSchema)]
+pub struct LinkPatch {}
 
 /// A guardian–student link.
 #[derive(Debug, Serialize, ToSchema)]
@@ -371,7 +357,7 @@ pub async fn list_student_guardians(
     request_body = LinkInput,
     params(
         ("id" = Uuid, Path, description = "The student's id"),
-        ("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe: the same key and body replay the first answer."),
+        IdempotencyKey,
     ),
     responses(
         (status = 201, description = "Linked", body = Link,
@@ -488,7 +474,7 @@ pub async fn get_student_guardian(
     params(
         ("id" = Uuid, Path, description = "The student's id"),
         ("guardian_id" = Uuid, Path, description = "The guardian's id"),
-        ("If-Match" = Option<String>, Header, description = "The ETag the change is based on"),
+        IfMatch,
     ),
     request_body(content = LinkPatch, content_type = "application/merge-patch+json"),
     responses(
@@ -546,7 +532,7 @@ pub async fn update_student_guardian(
     params(
         ("id" = Uuid, Path, description = "The student's id"),
         ("guardian_id" = Uuid, Path, description = "The guardian's id"),
-        ("If-Match" = Option<String>, Header, description = "The ETag the archive is based on"),
+        IfMatch,
     ),
     responses((status = 204, description = "Unlinked"), DeleteErrors),
     security(("bearer" = []))

@@ -12,6 +12,7 @@ use super::{single, utc, ReadErrors, UpdateErrors};
 use crate::auth::{Caller, Role, Scope};
 use crate::db::schema::school_settings as ss;
 use crate::db::DbConnection;
+use crate::domain::whole_i32;
 use crate::error::ApiError;
 use crate::http::etag::IfMatch;
 use crate::http::extract::{NoQuery, PatchBody};
@@ -27,16 +28,24 @@ pub(crate) fn configure(cfg: &mut ServiceConfig) {
 #[serde(deny_unknown_fields)]
 pub struct ResponseHours {
     /// For `urgent` concerns (default 4).
+    #[schema(minimum = 1, maximum = 2160)]
     #[validate(range(min = 1, max = 2160))]
+    #[serde(deserialize_with = "whole_i32")]
     pub urgent: i32,
     /// For `high` concerns (default 24).
+    #[schema(minimum = 1, maximum = 2160)]
     #[validate(range(min = 1, max = 2160))]
+    #[serde(deserialize_with = "whole_i32")]
     pub high: i32,
     /// For `normal` concerns (default 72).
+    #[schema(minimum = 1, maximum = 2160)]
     #[validate(range(min = 1, max = 2160))]
+    #[serde(deserialize_with = "whole_i32")]
     pub normal: i32,
     /// For `low` concerns (default 168, seven days).
+    #[schema(minimum = 1, maximum = 2160)]
     #[validate(range(min = 1, max = 2160))]
+    #[serde(deserialize_with = "whole_i32")]
     pub low: i32,
 }
 
@@ -62,28 +71,35 @@ pub struct SettingsInput {
 
 /// A merge patch of the settings.
 #[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 #[allow(dead_code)]
 pub struct SettingsPatch {
     /// Any of `urgent`, `high`, `normal`, `low`, in hours (1 to 2160).
-    concern_response_hours: Option<ResponseHoursPatch>,
+    #[serde(default)]
+    concern_response_hours: ResponseHoursPatch,
 }
 
-/// A merge patch of the response targets.
-#[derive(Debug, Deserialize, ToSchema)]
+/// A merge patch of the response targets: the ones given change.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 #[allow(dead_code)]
 pub struct ResponseHoursPatch {
     /// Hours for `urgent`.
+    #[serde(default)]
     #[schema(minimum = 1, maximum = 2160)]
-    urgent: Option<i32>,
+    urgent: i32,
     /// Hours for `high`.
+    #[serde(default)]
     #[schema(minimum = 1, maximum = 2160)]
-    high: Option<i32>,
+    high: i32,
     /// Hours for `normal`.
+    #[serde(default)]
     #[schema(minimum = 1, maximum = 2160)]
-    normal: Option<i32>,
+    normal: i32,
     /// Hours for `low`.
+    #[serde(default)]
     #[schema(minimum = 1, maximum = 2160)]
-    low: Option<i32>,
+    low: i32,
 }
 
 /// The school's settings.
@@ -174,7 +190,7 @@ pub async fn get_settings(
 /// Scope: `concerns:write` (role `admin`).
 #[utoipa::path(
     tag = "settings",
-    params(("If-Match" = Option<String>, Header, description = "The ETag the change is based on")),
+    params(IfMatch),
     request_body(content = SettingsPatch, content_type = "application/merge-patch+json"),
     responses(
         (status = 200, description = "The changed settings", body = Settings, headers(("ETag" = String, description = "The new version"))),

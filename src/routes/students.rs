@@ -39,20 +39,24 @@ pub(crate) fn configure(cfg: &mut ServiceConfig) {
 #[serde(deny_unknown_fields)]
 pub struct StudentInput {
     /// Given name.
+    #[schema(min_length = 1, max_length = 100)]
     #[validate(length(min = 1, max = 100), custom(function = plain_text))]
     #[schema(example = "Sofía")]
     pub given_name: String,
     /// Family name.
+    #[schema(min_length = 1, max_length = 100)]
     #[validate(length(min = 1, max = 100), custom(function = plain_text))]
     #[schema(example = "López García")]
     pub family_name: String,
     /// The SIS's id for the student; unique within the school.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(min_length = 1, max_length = 100)]
     #[validate(length(min = 1, max = 100), custom(function = identifier))]
     #[schema(example = "SIS-S-88120")]
     pub external_id: Option<String>,
     /// Grade level as the school names it (`K`, `3`, `11`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(min_length = 1, max_length = 20)]
     #[validate(length(min = 1, max = 20), custom(function = identifier))]
     #[schema(example = "3")]
     pub grade_level: Option<String>,
@@ -76,22 +80,10 @@ fn plausible_birth_date(d: &NaiveDate) -> Result<(), validator::ValidationError>
 }
 
 /// A merge patch of a student: any fields of `StudentInput`; `null` clears an optional one.
-#[derive(Debug, Deserialize, ToSchema)]
-#[allow(dead_code)]
-pub struct StudentPatch {
-    /// See `StudentInput`.
-    given_name: Option<String>,
-    /// See `StudentInput`.
-    family_name: Option<String>,
-    /// See `StudentInput`.
-    external_id: Option<String>,
-    /// See `StudentInput`.
-    grade_level: Option<String>,
-    /// See `StudentInput`.
-    date_of_birth: Option<NaiveDate>,
-    /// See `StudentInput`.
-    has_iep: Option<bool>,
-}
+///
+/// Its schema is derived from the input's by `openapi::finish`, so the two cannot drift.
+#[derive(ToSchema)]
+pub struct StudentPatch {}
 
 /// A student.
 #[derive(Debug, Serialize, ToSchema)]
@@ -200,12 +192,15 @@ pub struct ListStudentsQuery {
     /// Students of this family.
     pub family_id: Option<Uuid>,
     /// Students whose given or family name contains this text (case-insensitive).
+    #[param(max_length = 200)]
     #[validate(length(max = 200))]
     pub q: Option<String>,
     /// The student with this SIS id.
+    #[param(max_length = 100)]
     #[validate(length(max = 100))]
     pub external_id: Option<String>,
     /// Students in this grade level.
+    #[param(max_length = 20)]
     #[validate(length(max = 20))]
     pub grade_level: Option<String>,
     /// Students with (or without) an IEP.
@@ -225,12 +220,15 @@ pub struct ListStudentsQuery {
 #[into_params(parameter_in = Query)]
 pub struct ListFamilyStudentsQuery {
     /// Students whose given or family name contains this text (case-insensitive).
+    #[param(max_length = 200)]
     #[validate(length(max = 200))]
     pub q: Option<String>,
     /// The student with this SIS id.
+    #[param(max_length = 100)]
     #[validate(length(max = 100))]
     pub external_id: Option<String>,
     /// Students in this grade level.
+    #[param(max_length = 20)]
     #[validate(length(max = 20))]
     pub grade_level: Option<String>,
     /// Students with (or without) an IEP.
@@ -371,7 +369,7 @@ pub async fn list_family_students(
     request_body = StudentInput,
     params(
         ("id" = Uuid, Path, description = "The family's id"),
-        ("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe: the same key and body replay the first answer."),
+        IdempotencyKey,
     ),
     responses(
         (status = 201, description = "Created", body = Student,
@@ -465,7 +463,7 @@ pub async fn get_student(
     tag = "students",
     params(
         ("id" = Uuid, Path, description = "The student's id"),
-        ("If-Match" = Option<String>, Header, description = "The ETag the change is based on"),
+        IfMatch,
     ),
     request_body(content = StudentPatch, content_type = "application/merge-patch+json"),
     responses(
@@ -519,7 +517,7 @@ fn save(conn: &mut DbConnection, row: &StudentRow, expected: i64) -> Result<(), 
     tag = "students",
     params(
         ("id" = Uuid, Path, description = "The student's id"),
-        ("If-Match" = Option<String>, Header, description = "The ETag the archive is based on"),
+        IfMatch,
     ),
     responses((status = 204, description = "Archived"), DeleteErrors),
     security(("bearer" = []))

@@ -275,7 +275,8 @@ async fn etags_and_if_match_guard_changes() {
     let stale = assert_nothing_written!(app, patch("\"1\"", "Lost update").await);
     stale.assert_problem(412);
     assert_nothing_written!(app, patch("W/\"2\"", "Weak").await).assert_problem(412);
-    assert_nothing_written!(app, patch("2", "Unquoted").await).assert_problem(400);
+    assert_nothing_written!(app, patch("\"2", "Unbalanced").await).assert_problem(400);
+    assert_nothing_written!(app, patch("1", "Unquoted and stale").await).assert_problem(412);
     patch("\"1\", \"2\"", "Third").await.assert_status(200);
     patch("*", "Fourth").await.assert_status(200);
     assert_eq!(app.get(&path, &t).await.body["display_name"], "Fourth");
@@ -394,4 +395,33 @@ async fn idempotency_keys_expire_after_a_day() {
         first.id(),
         "an expired key starts a new request"
     );
+}
+
+#[actix_web::test]
+async fn a_merge_patch_may_not_name_fields_the_resource_lacks_even_to_clear_them() {
+    let app = TestApp::new().await;
+    let t = app.admin();
+    let id = app.family("Strict").await;
+    let path = format!("/v1/families/{id}");
+    for (patch, field) in [
+        (json!({ "bogus": null }), "bogus"),
+        (
+            json!({ "address": { "city": "Springfield", "bogus": null } }),
+            "address.bogus",
+        ),
+        (json!({ "version": null }), "version"),
+    ] {
+        let res = assert_nothing_written!(app, app.patch(&path, &t, patch.clone()).await);
+        res.assert_problem(400);
+        assert_eq!(res.error_fields(), [field], "{patch}");
+        assert_eq!(res.body["errors"][0]["code"], "unknown_field");
+    }
+    // Known fields may be cleared, nested ones too.
+    app.patch(
+        &path,
+        &t,
+        json!({ "notes": null, "address": { "line2": null, "city": "Springfield" } }),
+    )
+    .await
+    .assert_status(200);
 }

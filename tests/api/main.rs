@@ -8,6 +8,7 @@ mod support;
 
 mod auth;
 mod communications;
+mod concerns;
 mod conventions;
 mod guardian_access;
 mod resources;

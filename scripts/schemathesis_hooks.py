@@ -1,0 +1,198 @@
+"""schemathesis hooks for scripts/schemathesis.sh.
+
+`positive_data_acceptance` (ST202) expects a 2xx for every schema-valid request. A few of the
+API's refusals of schema-valid requests are its documented contract for things no JSON Schema can
+describe (current state, opaque cursors, date bounds) or come from schemathesis reading `format`
+as a mere annotation, so no spec change could make them pass. Likewise `negative_data_rejection`
+(ST201) does not count a 412, which RFC 9110 lets a precondition answer before the body is read.
+Those, and only those, are dropped here (see `inherent_refusal`); every other failure fails the run.
+
+Set ST_FAILURE_LOG to a file path to also get every failure (kept or dropped) as JSON lines, with
+the exact request that was sent: handy to list what a run found.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import threading
+
+import jsonschema_rs
+import schemathesis
+
+PROBLEMS = "https://liaison.dev/problems/"
+CONTACT_RULES = {
+    PROBLEMS + "contact-not-allowed",
+    PROBLEMS + "contact-restricted",
+    PROBLEMS + "sms-consent-missing",
+}
+DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
+_log_lock = threading.Lock()
+_validators: dict = {}
+
+
+def _problem(response) -> dict:
+    try:
+        body = response.json()
+    except Exception:  # not JSON: never an inherent refusal
+        return {}
+    return body if isinstance(body, dict) else {}
+
+
+def _validator(case, key, schema, *, formats: bool):
+    """A validator for one schema of the operation ($refs resolve in the spec), asserting `format` or not."""
+    cache_key = (case.operation.label, key, formats)
+    if cache_key not in _validators:
+        root = dict(schema)
+        root.setdefault("components", case.operation.schema.raw_schema.get("components", {}))
+        try:
+            _validators[cache_key] = jsonschema_rs.validator_for(root, validate_formats=formats)
+        except Exception:  # a schema it cannot load: judge nothing by it
+            _validators[cache_key] = None
+    return _validators[cache_key]
+
+
+def _breaks_format_only(case, key, schema, value) -> bool:
+    loose = _validator(case, key, schema, formats=False)
+    strict = _validator(case, key, schema, formats=True)
+    if loose is None or strict is None:
+        return False
+    return loose.is_valid(value) and not strict.is_valid(value)
+
+
+def _violates_declared_format(case) -> bool:
+    """Whether a sent value breaks a `format` (date, uuid, date-time, email) the spec declares.
+
+    OpenAPI 3.1 uses JSON Schema 2020-12, where `format` is an annotation unless a format-assertion
+    vocabulary is declared, so schemathesis counts `"date_of_birth": ""` as schema-valid. The API
+    (rightly) validates its formats, so such a refusal says nothing about the API.
+    """
+    definition = case.operation.definition.raw
+    body = case.body
+    content = (definition.get("requestBody") or {}).get("content") or {}
+    media = content.get(case.media_type or "") or {}
+    if "schema" in media and isinstance(body, (dict, list, str, int, float, bool)):
+        if _breaks_format_only(case, ("body", case.media_type), media["schema"], body):
+            return True
+    sent = {
+        "query": case.query or {},
+        "path": case.path_parameters or {},
+        "header": {k.lower(): v for k, v in (case.headers or {}).items()},
+    }
+    for parameter in definition.get("parameters") or []:
+        schema = parameter.get("schema") or {}
+        location = parameter.get("in")
+        name = parameter.get("name", "")
+        if "format" not in schema or location not in sent:
+            continue
+        value = sent[location].get(name.lower() if location == "header" else name)
+        # Parameters travel as text: judge the text by the format alone.
+        if isinstance(value, str) and _breaks_format_only(
+            case, (location, name), {"format": schema["format"]}, value
+        ):
+            return True
+    return False
+
+
+def _sent_value(body, field: str):
+    for part in field.split("."):
+        if not isinstance(body, dict):
+            return None
+        body = body.get(part)
+    return body
+
+
+def inherent_refusal(failure, case, response) -> str | None:
+    """Why this failure says nothing about the API, or None when it is a real finding."""
+    code = getattr(failure, "code", None)
+    problem = _problem(response)
+    kind = problem.get("type")
+    errors = [e for e in problem.get("errors") or [] if isinstance(e, dict)]
+    status = response.status_code
+    # negative_data_rejection (ST201) does not count 412 as a refusal, but RFC 9110 13.2.1 has
+    # preconditions evaluated "just before it would process the request content", so a stale or
+    # malformed-body request with a non-matching If-Match rightly gets the 412 first.
+    if code == "ST201" and status == 412 and kind == PROBLEMS + "precondition-failed":
+        return "If-Match fails before the (invalid) body is read, as RFC 9110 orders it"
+    if code != "ST202":
+        return None
+    # If-Match names the version the client last saw; a generated one is almost never current,
+    # and 412 is the contract (DESIGN.md: "PATCH and DELETE honour If-Match (412 when stale)").
+    if status == 412 and kind == PROBLEMS + "precondition-failed":
+        return "If-Match names a version that is not the current one"
+    # Idempotency-Key: the same key with a different body is a 422 by contract; schemathesis
+    # reuses the values it generates across requests with different bodies.
+    if status == 422 and kind == PROBLEMS + "idempotency-key-reused":
+        return "Idempotency-Key reused with a different body"
+    # A body that refers to another resource (e.g. a link's guardian_id) that does not exist:
+    # a 422 naming the field, by contract. Existence is state, not schema.
+    if (
+        status == 422
+        and kind == PROBLEMS + "unprocessable"
+        and errors
+        and all(e.get("code") == "not_found" for e in errors)
+    ):
+        return "the body refers to a resource that does not exist"
+    # The contact rules refuse an outbound contact for who the guardian or family is now
+    # (contact_allowed, a restricted link, no SMS consent): state, documented, not schema.
+    if status == 422 and kind in CONTACT_RULES:
+        return "a contact rule refused the contact, for the state of the guardian or family"
+    if status != 400:
+        return None
+    # Closing an unresolved concern needs a note, resolving one a resolution (unless it has one),
+    # and a resolution goes only with resolving: that depends on the concern's current status.
+    if (
+        case.operation.label == "POST /v1/concerns/{id}/transitions"
+        and errors
+        and all(e.get("field") in ("note", "resolution") and e.get("code") in ("required", "unexpected") for e in errors)
+    ):
+        return "what a status move needs depends on the concern's current status"
+    # `cursor` is opaque: only values a list gave out are valid, which a schema cannot say.
+    if errors and all(e.get("field") == "cursor" for e in errors):
+        return "cursor is opaque; a generated one was never given out"
+    # Dates have bounds (not before 1900, not in the future, ends_on not before starts_on) that
+    # JSON Schema cannot state: it has no minimum or maximum for strings.
+    if errors and all(
+        e.get("code") == "range" and DATE.match(str(_sent_value(case.body, e.get("field", ""))))
+        for e in errors
+    ):
+        return "a date out of its range, which JSON Schema cannot state"
+    if _violates_declared_format(case):
+        return "a sent value breaks a declared format (an annotation only, in OpenAPI 3.1)"
+    return None
+
+
+def _record(failure, case, response, dropped: str | None) -> None:
+    path = os.environ.get("ST_FAILURE_LOG")
+    if not path:
+        return
+    request = response.request
+    body = request.body
+    if isinstance(body, bytes):
+        body = body.decode("utf-8", "backslashreplace")
+    meta = case.meta
+    entry = {
+        "code": failure.code,
+        "title": failure.title,
+        "operation": case.operation.label,
+        "phase": getattr(meta.phase.name, "value", meta.phase.name) if meta is not None else None,
+        "mode": getattr(meta.generation.mode, "value", meta.generation.mode) if meta is not None else None,
+        "method": request.method,
+        "url": request.url,
+        "headers": {k: v for k, v in request.headers.items() if k.lower() != "authorization"},
+        "body": body,
+        "status": response.status_code,
+        "response": response.text[:4000],
+        "message": failure.message,
+        "dropped": dropped,
+    }
+    with _log_lock, open(path, "a", encoding="utf-8") as fd:
+        fd.write(json.dumps(entry, default=repr) + "\n")
+
+
+@schemathesis.hook
+def filter_failure(context, failure, case, response) -> bool:
+    reason = inherent_refusal(failure, case, response)
+    _record(failure, case, response, reason)
+    return reason is None
