@@ -530,6 +530,21 @@ pub fn is_time_key(key: &str) -> bool {
     parse_time_key(key).is_some()
 }
 
+/// Keeps the communications before `(at, id)` in newest-first order. The plain `occurred_at <=`
+/// is implied by the rest, but it is what lets the database seek straight to the cursor in the
+/// time index instead of walking every newer row: deep pages cost what the first one does.
+fn older_than(
+    sql: comms::BoxedQuery<'_, MultiBackend>,
+    at: NaiveDateTime,
+    id: String,
+) -> comms::BoxedQuery<'_, MultiBackend> {
+    sql.filter(comms::occurred_at.le(at)).filter(
+        comms::occurred_at
+            .lt(at)
+            .or(comms::occurred_at.eq(at).and(comms::id.lt(id))),
+    )
+}
+
 /// A family's communications the viewer may see, newest first, after `after`: the
 /// communications part of the family timeline.
 pub fn family_page(
@@ -546,11 +561,7 @@ pub fn family_page(
         .into_boxed();
     sql = guardian_filter(conn, viewer, sql)?;
     if let Some((at, id)) = after {
-        sql = sql.filter(
-            comms::occurred_at
-                .lt(*at)
-                .or(comms::occurred_at.eq(*at).and(comms::id.lt(id.clone()))),
-        );
+        sql = older_than(sql, *at, id.clone());
     }
     Ok(sql
         .order((comms::occurred_at.desc(), comms::id.desc()))
@@ -637,11 +648,7 @@ pub async fn list_communications(
                 sql = sql.filter(comms::author.eq(author));
             }
             if let Some((at, id)) = page.after.as_deref().and_then(parse_time_key) {
-                sql = sql.filter(
-                    comms::occurred_at
-                        .lt(at)
-                        .or(comms::occurred_at.eq(at).and(comms::id.lt(id))),
-                );
+                sql = older_than(sql, at, id);
             }
             let rows = sql
                 .order((comms::occurred_at.desc(), comms::id.desc()))

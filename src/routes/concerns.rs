@@ -1319,7 +1319,8 @@ pub fn family_page(
         .into_boxed();
     let mut sql = visible(conn, viewer, query)?;
     if let Some((at, id)) = after {
-        sql = sql.filter(
+        // `created_at <=` lets the database seek to the cursor (see communications' `older_than`).
+        sql = sql.filter(concerns::created_at.le(*at)).filter(
             concerns::created_at.lt(*at).or(concerns::created_at
                 .eq(*at)
                 .and(concerns::id.lt(id.clone()))),

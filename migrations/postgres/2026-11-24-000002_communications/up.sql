@@ -32,6 +32,7 @@ CREATE INDEX communications_school_family_time ON communications (school_id, fam
 CREATE INDEX communications_school_student_time ON communications (school_id, student_id, occurred_at, id);
 CREATE INDEX communications_school_guardian_time ON communications (school_id, guardian_id, occurred_at, id);
 CREATE INDEX communications_school_author_time ON communications (school_id, author, occurred_at, id);
--- Follow-ups still open, by when they fall due.
-CREATE INDEX communications_school_open_follow_ups ON communications (school_id, follow_up_due_at)
+-- Open follow-ups, newest first: the follow_up=due and follow_up=overdue queues read this small
+-- index in list order and stop after a page, instead of sorting every open follow-up.
+CREATE INDEX communications_school_open_follow_ups ON communications (school_id, occurred_at, id, follow_up_due_at)
     WHERE follow_up_due_at IS NOT NULL AND follow_up_done_at IS NULL AND archived_at IS NULL;

@@ -26,8 +26,10 @@ CREATE INDEX concerns_school_id ON concerns (school_id, id);
 CREATE INDEX concerns_school_family ON concerns (school_id, family_id, created_at, id);
 CREATE INDEX concerns_school_assignee ON concerns (school_id, assignee, id);
 CREATE INDEX concerns_school_status ON concerns (school_id, status, id);
--- Past due with neither a first response nor a resolution: the overdue queue.
-CREATE INDEX concerns_school_unanswered_due ON concerns (school_id, due_at)
+-- Concerns with neither a first response nor a resolution, newest first: the overdue queue
+-- reads this in list order (due_at alongside, so it is judged without the row) and stops after
+-- a page.
+CREATE INDEX concerns_school_unanswered ON concerns (school_id, id, due_at)
     WHERE first_response_at IS NULL AND resolved_at IS NULL;
 
 -- Everything that happened to a concern: creation, transitions, assignments, priority changes,
