@@ -113,6 +113,8 @@ pub enum ApiError {
     Unavailable,
     /// 500: something we did not expect; the cause is logged, never sent.
     Internal(String),
+    /// Any other status a component answered with (CORS refusals, …), as a problem document.
+    Status(StatusCode, String),
 }
 
 impl ApiError {
@@ -177,6 +179,9 @@ impl ApiError {
             ApiError::Unprocessable { kind, .. } => (kind, "Unprocessable request"),
             ApiError::Unavailable => ("unavailable", "Service unavailable"),
             ApiError::Internal(_) => ("internal", "Internal server error"),
+            ApiError::Status(status, _) => {
+                ("http-error", status.canonical_reason().unwrap_or("Error"))
+            }
         }
     }
 
@@ -201,7 +206,7 @@ impl ApiError {
             }
             ApiError::Unauthorized(d) | ApiError::Forbidden(d) | ApiError::Conflict(d) => d.clone(),
             ApiError::IllegalTransition { detail, .. } => detail.clone(),
-            ApiError::UnsupportedMediaType(d) => d.clone(),
+            ApiError::UnsupportedMediaType(d) | ApiError::Status(_, d) => d.clone(),
             ApiError::NotFound => "no such resource".into(),
             ApiError::MethodNotAllowed(allowed) => {
                 format!("this path answers only {}", allowed.join(", "))
@@ -255,6 +260,7 @@ impl ResponseError for ApiError {
             ApiError::Unprocessable { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            ApiError::Status(status, _) => *status,
         }
     }
 
@@ -352,6 +358,7 @@ mod tests {
             (ApiError::unprocessable_field("a", "b", "c"), 422),
             (ApiError::Unavailable, 503),
             (ApiError::internal("secret cause"), 500),
+            (ApiError::Status(StatusCode::IM_A_TEAPOT, "x".into()), 418),
         ];
         for (err, status) in cases {
             assert_eq!(err.status_code().as_u16(), status, "{err:?}");

@@ -109,6 +109,7 @@ pub fn app(
         .route("/docs", web::get().to(routes::docs_redirect))
         .default_service(web::to(http::routing::fallback))
         .wrap(Condition::new(!cors_origins.is_empty(), cors))
+        .wrap(from_fn(http::request_id::problem_fallback))
         .wrap(from_fn(http::request_id::middleware))
         .wrap(
             Logger::new("%{method}xi %U %s %b %Dms request_id=%{x-request-id}o")

@@ -425,3 +425,62 @@ async fn a_merge_patch_may_not_name_fields_the_resource_lacks_even_to_clear_them
     .await
     .assert_status(200);
 }
+
+#[actix_web::test]
+async fn browsers_may_call_from_configured_origins_only() {
+    let origin = "https://app.school.example";
+    let app = TestApp::with(KeyMode::Secret, &[origin.to_string()]).await;
+    let preflight = |from: &'static str| {
+        TestRequest::default()
+            .method(Method::OPTIONS)
+            .uri("/v1/families")
+            .insert_header(("origin", from))
+            .insert_header(("access-control-request-method", "POST"))
+            .insert_header((
+                "access-control-request-headers",
+                "authorization, content-type, idempotency-key",
+            ))
+            .to_request()
+    };
+    let ok = app.send(preflight(origin)).await;
+    assert!(ok.status < 300, "{}", ok.text);
+    assert_eq!(
+        ok.header("access-control-allow-origin").as_deref(),
+        Some(origin)
+    );
+    let get = app
+        .call(
+            Method::GET,
+            "/v1/families",
+            Some(&app.admin()),
+            None,
+            &[("origin", origin)],
+        )
+        .await;
+    get.assert_status(200);
+    assert_eq!(
+        get.header("access-control-allow-origin").as_deref(),
+        Some(origin)
+    );
+    assert!(get
+        .header("access-control-expose-headers")
+        .unwrap_or_default()
+        .contains("etag"));
+    // Another origin gets no permission to read the answer.
+    let other = app.send(preflight("https://evil.example")).await;
+    assert!(other.header("access-control-allow-origin").is_none());
+    other.assert_problem(400);
+    // With no origins configured, no CORS headers at all.
+    let plain = TestApp::new().await;
+    let res = plain
+        .call(
+            Method::GET,
+            "/v1/families",
+            Some(&plain.admin()),
+            None,
+            &[("origin", origin)],
+        )
+        .await;
+    res.assert_status(200);
+    assert!(res.header("access-control-allow-origin").is_none());
+}

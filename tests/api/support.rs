@@ -194,6 +194,11 @@ impl TestApp {
 
     /// A fresh app with the given key configuration.
     pub async fn with_keys(mode: KeyMode) -> TestApp {
+        TestApp::with(mode, &[]).await
+    }
+
+    /// A fresh app with the given key configuration and CORS origins.
+    pub async fn with(mode: KeyMode, cors_origins: &[String]) -> TestApp {
         let (url, store) = match std::env::var("TEST_DATABASE_URL")
             .ok()
             .filter(|u| !u.is_empty())
@@ -220,7 +225,7 @@ impl TestApp {
         liaison::db::migrate(&mut db.get().expect("conn")).expect("migrate");
         let clock = Clock::fixed(Utc::now().naive_utc().trunc_subsecs(6));
         let state = web::Data::new(AppState::new(db.clone(), keys(&mode), clock.clone()));
-        let svc = test::init_service(liaison::app(state, &[])).await;
+        let svc = test::init_service(liaison::app(state, cors_origins)).await;
         let svc: Svc = actix_service::boxed::service(
             svc.map(|res: ServiceResponse<_>| res.map_into_boxed_body()),
         );
