@@ -12,7 +12,9 @@ use validator::Validate;
 
 use super::access::{student_with_family, viewable_links, Viewer};
 use super::families::{find_family, FamilyRow};
-use super::{save_if_version, single, utc, CreateErrors, DeleteErrors, ReadErrors, UpdateErrors};
+use super::{
+    parse_id, save_if_version, single, utc, CreateErrors, DeleteErrors, ReadErrors, UpdateErrors,
+};
 use crate::auth::{Caller, Role, Scope};
 use crate::db::schema::{communications as comms, guardian_student_links as links, guardians};
 use crate::db::{DbConnection, MultiBackend};
@@ -229,10 +231,6 @@ pub struct CommunicationRow {
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
     pub archived_at: Option<NaiveDateTime>,
-}
-
-fn parse_id(s: &str) -> Uuid {
-    Uuid::parse_str(s).unwrap_or_default()
 }
 
 impl CommunicationRow {

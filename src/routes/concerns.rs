@@ -13,7 +13,7 @@ use validator::Validate;
 use super::access::{student_with_family, viewable_links, Viewer};
 use super::families::find_family;
 use super::settings::{response_hours, ResponseHours};
-use super::{save_if_version, single, utc, CreateErrors, ReadErrors, UpdateErrors};
+use super::{parse_id, save_if_version, single, utc, CreateErrors, ReadErrors, UpdateErrors};
 use crate::auth::{Caller, Role, Scope};
 use crate::db::schema::{concern_events as events, concerns, guardian_student_links as links};
 use crate::db::{DbConnection, MultiBackend};
@@ -303,10 +303,6 @@ pub struct ConcernRow {
     pub version: i64,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
-}
-
-fn parse_id(s: &str) -> Uuid {
-    Uuid::parse_str(s).unwrap_or_default()
 }
 
 fn target(hours: &ResponseHours, p: Priority) -> Duration {

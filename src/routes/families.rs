@@ -10,7 +10,9 @@ use uuid::Uuid;
 use validator::Validate;
 
 use super::access::Viewer;
-use super::{save_if_version, single, utc, CreateErrors, DeleteErrors, ReadErrors, UpdateErrors};
+use super::{
+    parse_id, save_if_version, single, utc, CreateErrors, DeleteErrors, ReadErrors, UpdateErrors,
+};
 use crate::auth::{Caller, Scope};
 use crate::db::schema::{families, guardian_student_links as links, guardians, students};
 use crate::db::{casefold, DbConnection};
@@ -264,7 +266,7 @@ impl FamilyRow {
     /// The wire form, as this viewer may see it.
     fn view(self, viewer: &Viewer) -> Family {
         Family {
-            id: Uuid::parse_str(&self.id).unwrap_or_default(),
+            id: parse_id(&self.id),
             address: self.address(),
             external_id: self.external_id,
             display_name: self.display_name,

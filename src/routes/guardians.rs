@@ -12,7 +12,9 @@ use validator::Validate;
 use super::access::Viewer;
 use super::families::{contains_pattern, find_family};
 use super::links::archive_links;
-use super::{save_if_version, single, utc, CreateErrors, DeleteErrors, ReadErrors, UpdateErrors};
+use super::{
+    parse_id, save_if_version, single, utc, CreateErrors, DeleteErrors, ReadErrors, UpdateErrors,
+};
 use crate::auth::{Caller, Scope};
 use crate::db::schema::guardians;
 use crate::db::{casefold, DbConnection};
@@ -206,8 +208,8 @@ impl GuardianRow {
 
     fn view(self) -> Guardian {
         Guardian {
-            id: Uuid::parse_str(&self.id).unwrap_or_default(),
-            family_id: Uuid::parse_str(&self.family_id).unwrap_or_default(),
+            id: parse_id(&self.id),
+            family_id: parse_id(&self.family_id),
             relationship: self.relationship.as_deref().and_then(Relationship::parse),
             preferred_channel: self.preferred_channel.as_deref().and_then(Channel::parse),
             given_name: self.given_name,

@@ -12,7 +12,9 @@ use validator::Validate;
 
 use super::access::Viewer;
 use super::students::find_student;
-use super::{save_if_version, single, utc, CreateErrors, DeleteErrors, ReadErrors, UpdateErrors};
+use super::{
+    parse_id, save_if_version, single, utc, CreateErrors, DeleteErrors, ReadErrors, UpdateErrors,
+};
 use crate::auth::{Caller, Scope};
 use crate::db::schema::{guardian_student_links as links, guardians};
 use crate::db::DbConnection;
@@ -173,7 +175,7 @@ pub struct LinkRow {
 impl LinkRow {
     fn input(&self) -> LinkInput {
         LinkInput {
-            guardian_id: Uuid::parse_str(&self.guardian_id).unwrap_or_default(),
+            guardian_id: parse_id(&self.guardian_id),
             relationship: self.relationship.as_deref().and_then(Relationship::parse),
             legal_guardian: self.legal_guardian,
             lives_with: self.lives_with,
@@ -203,9 +205,9 @@ impl LinkRow {
         let current =
             self.starts_on.is_none_or(|s| s <= today) && self.ends_on.is_none_or(|e| e >= today);
         Link {
-            id: Uuid::parse_str(&self.id).unwrap_or_default(),
-            student_id: Uuid::parse_str(&self.student_id).unwrap_or_default(),
-            guardian_id: Uuid::parse_str(&self.guardian_id).unwrap_or_default(),
+            id: parse_id(&self.id),
+            student_id: parse_id(&self.student_id),
+            guardian_id: parse_id(&self.guardian_id),
             relationship: self.relationship.as_deref().and_then(Relationship::parse),
             legal_guardian: self.legal_guardian,
             lives_with: self.lives_with,

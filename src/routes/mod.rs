@@ -74,6 +74,12 @@ pub fn single<T: Serialize>(body: &T, version: i64) -> HttpResponse {
         .json(body)
 }
 
+/// A stored id as it goes on the wire. Stored ids were minted as UUIDs, so the fallback (the nil
+/// UUID) is never seen.
+pub fn parse_id(s: &str) -> uuid::Uuid {
+    uuid::Uuid::parse_str(s).unwrap_or_default()
+}
+
 /// A stored UTC time as it goes on the wire.
 pub fn utc(t: NaiveDateTime) -> DateTime<Utc> {
     t.and_utc()

@@ -12,7 +12,9 @@ use validator::Validate;
 use super::access::{viewable_links, Viewer};
 use super::families::{contains_pattern, find_family};
 use super::links::archive_links;
-use super::{save_if_version, single, utc, CreateErrors, DeleteErrors, ReadErrors, UpdateErrors};
+use super::{
+    parse_id, save_if_version, single, utc, CreateErrors, DeleteErrors, ReadErrors, UpdateErrors,
+};
 use crate::auth::{Caller, Scope};
 use crate::db::schema::{guardian_student_links as links, students};
 use crate::db::{casefold, DbConnection};
@@ -154,8 +156,8 @@ impl StudentRow {
 
     fn view(self) -> Student {
         Student {
-            id: Uuid::parse_str(&self.id).unwrap_or_default(),
-            family_id: Uuid::parse_str(&self.family_id).unwrap_or_default(),
+            id: parse_id(&self.id),
+            family_id: parse_id(&self.family_id),
             given_name: self.given_name,
             family_name: self.family_name,
             external_id: self.external_id,
