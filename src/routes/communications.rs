@@ -498,6 +498,7 @@ pub struct ListCommunicationsQuery {
     /// That happened before this time (RFC 3339).
     pub occurred_to: Option<DateTime<Utc>>,
     /// Whose follow-up is `due` (open, not yet past due), `overdue` (open, past due) or `done`.
+    #[param(inline)]
     pub follow_up: Option<FollowUp>,
     /// Logged by this author (a token `sub`; `me` for the caller).
     #[param(min_length = 1, max_length = 200)]
