@@ -120,6 +120,9 @@ pub struct Db {
     /// SQLite has one writer at a time; queuing writers here instead of in SQLite's busy loop
     /// keeps write latency flat under load. Unused on PostgreSQL.
     writer: Arc<Mutex<()>>,
+    /// One permit per pooled connection: requests wait their turn here, on the async side,
+    /// rather than as blocking threads parked on the pool (each of which costs memory).
+    permits: Arc<tokio::sync::Semaphore>,
 }
 
 impl Db {
@@ -135,6 +138,7 @@ impl Db {
             pool,
             backend: url.backend,
             writer: Arc::new(Mutex::new(())),
+            permits: Arc::new(tokio::sync::Semaphore::new(size as usize)),
         })
     }
 
@@ -149,6 +153,7 @@ impl Db {
         F: FnOnce(&mut DbConnection) -> Result<T, ApiError> + Send + 'static,
         T: Send + 'static,
     {
+        let _turn = self.permits.acquire().await.map_err(|_| ApiError::Unavailable)?;
         let pool = self.pool.clone();
         web::block(move || {
             let mut conn = pool.get()?;
@@ -163,6 +168,7 @@ impl Db {
         F: FnOnce(&mut DbConnection) -> Result<T, ApiError> + Send + 'static,
         T: Send + 'static,
     {
+        let _turn = self.permits.acquire().await.map_err(|_| ApiError::Unavailable)?;
         let pool = self.pool.clone();
         let writer = (self.backend == Backend::Sqlite).then(|| self.writer.clone());
         web::block(move || {
