@@ -128,18 +128,25 @@ pub struct Db {
 impl Db {
     /// Opens the pool (and checks one connection can be made).
     pub fn connect(url: &DatabaseUrl, size: u32) -> Result<Self, String> {
+        let db = Db::lazy(url, size, Duration::from_secs(5));
+        db.get()?;
+        Ok(db)
+    }
+
+    /// A pool that connects only when asked, waiting at most `timeout` for a connection: a
+    /// database that does not answer then shows as 503s and a failing `/readyz`.
+    pub fn lazy(url: &DatabaseUrl, size: u32, timeout: Duration) -> Self {
         let pool = dr2d2::Pool::builder()
             .max_size(size)
             .min_idle(Some(1))
-            .connection_timeout(Duration::from_secs(5))
-            .build(Manager::new(url.clone()))
-            .map_err(|e| format!("cannot open the database: {e}"))?;
-        Ok(Db {
+            .connection_timeout(timeout)
+            .build_unchecked(Manager::new(url.clone()));
+        Db {
             pool,
             backend: url.backend,
             writer: Arc::new(Mutex::new(())),
             permits: Arc::new(tokio::sync::Semaphore::new(size as usize)),
-        })
+        }
     }
 
     /// Which backend this is.
@@ -153,7 +160,11 @@ impl Db {
         F: FnOnce(&mut DbConnection) -> Result<T, ApiError> + Send + 'static,
         T: Send + 'static,
     {
-        let _turn = self.permits.acquire().await.map_err(|_| ApiError::Unavailable)?;
+        let _turn = self
+            .permits
+            .acquire()
+            .await
+            .map_err(|_| ApiError::Unavailable)?;
         let pool = self.pool.clone();
         web::block(move || {
             let mut conn = pool.get()?;
@@ -168,7 +179,11 @@ impl Db {
         F: FnOnce(&mut DbConnection) -> Result<T, ApiError> + Send + 'static,
         T: Send + 'static,
     {
-        let _turn = self.permits.acquire().await.map_err(|_| ApiError::Unavailable)?;
+        let _turn = self
+            .permits
+            .acquire()
+            .await
+            .map_err(|_| ApiError::Unavailable)?;
         let pool = self.pool.clone();
         let writer = (self.backend == Backend::Sqlite).then(|| self.writer.clone());
         web::block(move || {

@@ -484,3 +484,40 @@ async fn browsers_may_call_from_configured_origins_only() {
     res.assert_status(200);
     assert!(res.header("access-control-allow-origin").is_none());
 }
+
+#[actix_web::test]
+async fn readiness_fails_with_a_503_when_the_database_does_not_answer() {
+    use liaison::config::DatabaseUrl;
+    use liaison::db::Db;
+    // Nothing listens on port 1: every connection attempt is refused.
+    let url = DatabaseUrl::parse("postgres://postgres@127.0.0.1:1/liaison").unwrap();
+    let db = Db::lazy(&url, 1, std::time::Duration::from_millis(300));
+    let keys = liaison::auth::Keys::new(
+        jsonwebtoken::Algorithm::HS256,
+        jsonwebtoken::DecodingKey::from_secret(SECRET.as_bytes()),
+        None,
+        None,
+        None,
+    );
+    let state = actix_web::web::Data::new(liaison::AppState::new(
+        db,
+        keys,
+        liaison::clock::Clock::system(),
+    ));
+    let svc = actix_web::test::init_service(liaison::app(state, &[])).await;
+    let res =
+        actix_web::test::call_service(&svc, TestRequest::get().uri("/readyz").to_request()).await;
+    assert_eq!(res.status().as_u16(), 503);
+    assert_eq!(
+        res.headers().get("content-type").unwrap(),
+        "application/problem+json"
+    );
+    assert!(res.headers().get("retry-after").is_some());
+    let live =
+        actix_web::test::call_service(&svc, TestRequest::get().uri("/healthz").to_request()).await;
+    assert_eq!(
+        live.status().as_u16(),
+        200,
+        "the process is up all the same"
+    );
+}
