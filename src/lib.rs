@@ -75,12 +75,12 @@ pub fn app(
         InitError = (),
     >,
 > {
-    let (app, api) = App::new()
+    // The handlers register themselves here; the document they make is `openapi::document()`.
+    let app = App::new()
         .into_utoipa_app()
-        .openapi(openapi::base())
         .configure(routes::configure)
-        .split_for_parts();
-    let api = openapi::finish(api);
+        .into_app();
+    let api = openapi::document();
     let mut cors = Cors::default()
         .allowed_methods(["GET", "POST", "PATCH", "DELETE"])
         .allowed_headers([

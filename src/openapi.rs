@@ -207,14 +207,19 @@ pub fn schemas() -> &'static Value {
     })
 }
 
-/// The complete document, as `/v1/openapi.json` serves it.
+/// The complete document, as `/v1/openapi.json` serves it; built once per process.
 pub fn document() -> Document {
-    let (_, api) = actix_web::App::new()
-        .into_utoipa_app()
-        .openapi(base())
-        .configure(crate::routes::configure)
-        .split_for_parts();
-    finish(api)
+    static DOCUMENT: std::sync::OnceLock<Document> = std::sync::OnceLock::new();
+    DOCUMENT
+        .get_or_init(|| {
+            let (_, api) = actix_web::App::new()
+                .into_utoipa_app()
+                .openapi(base())
+                .configure(crate::routes::configure)
+                .split_for_parts();
+            finish(api)
+        })
+        .clone()
 }
 
 /// The document as pretty JSON, as committed in `openapi/v1.json`.
