@@ -98,7 +98,7 @@ pub struct Config {
     pub audience: Option<String>,
     /// `LIAISON_CORS_ORIGINS`: comma-separated origins allowed to call from a browser; none by default.
     pub cors_origins: Vec<String>,
-    /// `LIAISON_DB_POOL_SIZE`: database connections per process (default 8 on SQLite, 16 on PostgreSQL).
+    /// `LIAISON_DB_POOL_SIZE`: database connections per process (default 4 on SQLite, 16 on PostgreSQL).
     pub pool_size: u32,
     /// `LIAISON_WORKERS`: HTTP worker threads (default: one per core).
     pub workers: Option<usize>,
@@ -166,7 +166,7 @@ impl Config {
                 .filter(|n| (1..=256).contains(n))
                 .ok_or("LIAISON_DB_POOL_SIZE must be a number from 1 to 256")?,
             None => match database.backend {
-                Backend::Sqlite => 8,
+                Backend::Sqlite => 4,
                 Backend::Postgres => 16,
             },
         };
@@ -217,6 +217,7 @@ mod tests {
     fn defaults_and_refusals() {
         let c = Config::from_lookup(|_| None).unwrap();
         assert_eq!(c.bind, "127.0.0.1:8080");
+        assert_eq!(c.pool_size, 4);
         assert_eq!(
             c.keys,
             KeySource::SecretFile(PathBuf::from("liaison-jwt-secret.key"))
