@@ -56,7 +56,7 @@ impl Modify for Security {
 }
 
 /// The base the handlers are added to.
-pub fn base() -> Document {
+fn base() -> Document {
     Base::openapi()
 }
 
@@ -82,7 +82,7 @@ const PATCHES: [(&str, &str, &[&str]); 6] = [
 /// Bounded text gets the pattern of its validator, string query parameters refuse NUL, and each
 /// merge-patch body is its resource's input schema with every field optional and the optional
 /// ones nullable (`null` clears them), so the spec and the server agree on what is valid.
-pub fn finish(api: Document) -> Document {
+fn finish(api: Document) -> Document {
     let Ok(mut doc) = serde_json::to_value(&api) else {
         return api;
     };

@@ -149,11 +149,6 @@ impl Db {
         }
     }
 
-    /// Which backend this is.
-    pub fn backend(&self) -> Backend {
-        self.backend
-    }
-
     /// Runs `f` with a connection on the blocking pool.
     pub async fn read<T, F>(&self, f: F) -> Result<T, ApiError>
     where

@@ -11,7 +11,7 @@ use uuid::Uuid;
 use validator::Validate;
 
 use super::access::{student_with_family, viewable_links, Viewer};
-use super::families::{find_family, FamilyRow};
+use super::families::find_family;
 use super::{
     parse_id, save_if_version, single, utc, CreateErrors, DeleteErrors, ReadErrors, UpdateErrors,
 };
@@ -372,7 +372,7 @@ fn check(
     viewer: &Viewer,
     input: &CommunicationInput,
     rules: bool,
-) -> Result<(FamilyRow, Vec<String>), ApiError> {
+) -> Result<Vec<String>, ApiError> {
     let family_id = input.family_id.to_string();
     let family = find_family(conn, viewer, &family_id)?;
     let school = viewer.school_id.as_str();
@@ -417,7 +417,7 @@ fn check(
         }
     }
     if input.direction != Direction::Outbound || !rules {
-        return Ok((family, Vec::new()));
+        return Ok(Vec::new());
     }
     // Who is being contacted: the named guardian, or else the household.
     let (who, sms_consent, preferred) = match &guardian {
@@ -467,7 +467,7 @@ fn check(
             ));
         }
     }
-    Ok((family, warnings))
+    Ok(warnings)
 }
 
 /// Whether two language tags name the same language (`es` and `es-MX` do).
@@ -721,7 +721,7 @@ pub async fn create_communication(
                     }
                     input.visibility = Some(Visibility::Family);
                 }
-                let (_, warnings) = check(conn, &viewer, &input, true)?;
+                let warnings = check(conn, &viewer, &input, true)?;
                 let mut row = CommunicationRow {
                     id: Uuid::now_v7().to_string(),
                     school_id: viewer.school_id.clone(),
@@ -863,7 +863,7 @@ pub async fn update_communication(
                 || input.language != before.language
                 || input.interpreter_used != before.interpreter_used
                 || input.translated != before.translated;
-            let (_, warnings) = check(conn, &viewer, &input, recontact)?;
+            let warnings = check(conn, &viewer, &input, recontact)?;
             let mut row = current.clone();
             row.set(input, now);
             row.version += 1;
