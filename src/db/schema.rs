@@ -153,6 +153,7 @@ diesel::table! {
         version -> BigInt,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        visibility -> Text,
     }
 }
 
@@ -189,6 +190,43 @@ diesel::joinable!(students -> families (family_id));
 diesel::joinable!(guardian_student_links -> students (student_id));
 diesel::joinable!(guardian_student_links -> guardians (guardian_id));
 
+diesel::table! {
+    audit_events (id) {
+        id -> Text,
+        school_id -> Text,
+        occurred_at -> Timestamp,
+        actor -> Text,
+        actor_role -> Text,
+        action -> Text,
+        resource_type -> Text,
+        resource_id -> Text,
+        family_id -> Nullable<Text>,
+        student_id -> Nullable<Text>,
+        request_id -> Nullable<Text>,
+        purpose -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    changes (school_id, seq) {
+        school_id -> Text,
+        seq -> BigInt,
+        resource_type -> Text,
+        resource_id -> Text,
+        external_id -> Nullable<Text>,
+        operation -> Text,
+        version -> BigInt,
+        changed_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    change_sequences (school_id) {
+        school_id -> Text,
+        last_seq -> BigInt,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     communications,
     concern_events,
@@ -199,4 +237,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     students,
     guardian_student_links,
     idempotency_keys,
+    audit_events,
+    changes,
+    change_sequences,
 );

@@ -1,0 +1,4 @@
+ALTER TABLE concerns DROP COLUMN visibility;
+DROP TABLE change_sequences;
+DROP TABLE changes;
+DROP TABLE audit_events;

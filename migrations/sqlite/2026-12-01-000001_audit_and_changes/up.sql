@@ -1,0 +1,56 @@
+-- Every write, recorded in the write's own transaction: who did what to which record, when,
+-- from which request and why. Append-only.
+CREATE TABLE audit_events (
+    id TEXT PRIMARY KEY NOT NULL,
+    school_id TEXT NOT NULL,
+    occurred_at TIMESTAMP NOT NULL,
+    actor TEXT NOT NULL,
+    actor_role TEXT NOT NULL,
+    action TEXT NOT NULL,
+    resource_type TEXT NOT NULL,
+    resource_id TEXT NOT NULL,
+    family_id TEXT,
+    student_id TEXT,
+    request_id TEXT,
+    purpose TEXT
+);
+-- Newest first, school-wide and by record, actor, family and student (the access log).
+CREATE INDEX audit_events_school_time ON audit_events (school_id, occurred_at, id);
+CREATE INDEX audit_events_school_resource ON audit_events (school_id, resource_id, occurred_at, id);
+CREATE INDEX audit_events_school_actor ON audit_events (school_id, actor, occurred_at, id);
+CREATE INDEX audit_events_school_family ON audit_events (school_id, family_id, occurred_at, id)
+    WHERE family_id IS NOT NULL;
+CREATE INDEX audit_events_school_student ON audit_events (school_id, student_id, occurred_at, id)
+    WHERE student_id IS NOT NULL;
+CREATE TRIGGER audit_events_no_update BEFORE UPDATE ON audit_events
+BEGIN SELECT RAISE(ABORT, 'audit_events is append-only'); END;
+CREATE TRIGGER audit_events_no_delete BEFORE DELETE ON audit_events
+BEGIN SELECT RAISE(ABORT, 'audit_events is append-only'); END;
+
+-- The change feed: every create, update and archive, numbered per school in commit order.
+-- A write takes the next numbers from its school's row in change_sequences, in the write's
+-- transaction and just before it commits, so numbers are handed out in commit order (the row
+-- lock serialises the appends on PostgreSQL; SQLite has one writer).
+CREATE TABLE changes (
+    school_id TEXT NOT NULL,
+    seq BIGINT NOT NULL,
+    resource_type TEXT NOT NULL,
+    resource_id TEXT NOT NULL,
+    external_id TEXT,
+    operation TEXT NOT NULL,
+    version BIGINT NOT NULL,
+    changed_at TIMESTAMP NOT NULL,
+    PRIMARY KEY (school_id, seq)
+);
+CREATE TRIGGER changes_no_update BEFORE UPDATE ON changes
+BEGIN SELECT RAISE(ABORT, 'changes is append-only'); END;
+CREATE TRIGGER changes_no_delete BEFORE DELETE ON changes
+BEGIN SELECT RAISE(ABORT, 'changes is append-only'); END;
+
+CREATE TABLE change_sequences (
+    school_id TEXT PRIMARY KEY NOT NULL,
+    last_seq BIGINT NOT NULL
+);
+
+-- A concern staff keep among themselves (`staff`) is never shown to a guardian.
+ALTER TABLE concerns ADD COLUMN visibility TEXT NOT NULL DEFAULT 'family';
