@@ -6,25 +6,46 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-/// Declares a snake_case enumeration stored as text.
+/// Declares a snake_case enumeration, sent and stored as text (an unknown stored value is an
+/// error, never a default).
 macro_rules! text_enum {
     ($(#[$meta:meta])* $name:ident { $($(#[$vmeta:meta])* $variant:ident => $text:literal),+ $(,)? }) => {
         $(#[$meta])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+        #[derive(
+            Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize, utoipa::ToSchema,
+            diesel::expression::AsExpression, diesel::deserialize::FromSqlRow,
+        )]
+        #[diesel(sql_type = diesel::sql_types::Text)]
         #[serde(rename_all = "snake_case")]
         pub enum $name { $($(#[$vmeta])* $variant),+ }
 
         impl $name {
+            /// Every value, in declaration order.
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+
             /// The value as stored and sent.
             pub fn as_str(self) -> &'static str {
                 match self { $($name::$variant => $text),+ }
             }
 
-            /// Parses a stored value.
+            /// Parses a stored or sent value.
             pub fn parse(s: &str) -> Option<Self> {
                 match s { $($text => Some($name::$variant),)+ _ => None }
             }
         }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+
+        $crate::db::types::text_sql!(
+            $name,
+            stringify!($name),
+            to = as_str,
+            from = $name::parse
+        );
     };
 }
 pub(crate) use text_enum;
@@ -76,7 +97,18 @@ text_enum! {
 }
 
 /// An e-mail address (`local@domain`), with the domain lower-cased.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Eq,
+    Serialize,
+    Deserialize,
+    ToSchema,
+    diesel::expression::AsExpression,
+    diesel::deserialize::FromSqlRow,
+)]
+#[diesel(sql_type = diesel::sql_types::Text)]
 #[serde(try_from = "String", into = "String")]
 #[schema(value_type = String, format = "email", example = "maria.lopez@example.org")]
 pub struct Email(String);
@@ -115,7 +147,17 @@ impl Email {
 
 /// A phone number in E.164 form (`+` and 8 to 15 digits). Spaces, dashes, dots and parentheses
 /// are accepted on input and removed.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Eq,
+    Serialize,
+    Deserialize,
+    diesel::expression::AsExpression,
+    diesel::deserialize::FromSqlRow,
+)]
+#[diesel(sql_type = diesel::sql_types::Text)]
 #[serde(try_from = "String", into = "String")]
 pub struct E164Phone(String);
 
@@ -146,7 +188,17 @@ impl E164Phone {
 }
 
 /// A BCP 47 language tag (`en`, `es-MX`, `zh-Hant-TW`), in canonical case.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Eq,
+    Serialize,
+    Deserialize,
+    diesel::expression::AsExpression,
+    diesel::deserialize::FromSqlRow,
+)]
+#[diesel(sql_type = diesel::sql_types::Text)]
 #[serde(try_from = "String", into = "String")]
 pub struct LanguageTag(String);
 
@@ -330,6 +382,25 @@ macro_rules! string_conversions {
     )+};
 }
 string_conversions!(Email, E164Phone, LanguageTag);
+
+crate::db::types::text_sql!(
+    Email,
+    "e-mail address",
+    to = as_str,
+    from = |s: &str| Email::parse(s).ok()
+);
+crate::db::types::text_sql!(
+    E164Phone,
+    "phone number",
+    to = as_str,
+    from = |s: &str| E164Phone::parse(s).ok()
+);
+crate::db::types::text_sql!(
+    LanguageTag,
+    "language tag",
+    to = as_str,
+    from = |s: &str| LanguageTag::parse(s).ok()
+);
 
 /// Validator: text that is not only white space and has no control characters (new lines and
 /// tabs are allowed).

@@ -9,6 +9,7 @@ pub mod db;
 pub mod domain;
 pub mod error;
 pub mod http;
+pub mod ids;
 pub mod openapi;
 pub mod routes;
 
@@ -51,6 +52,20 @@ impl AppState {
         Ok(AppState::new(db, keys, Clock::system()))
     }
 
+    /// Runs `f` as one recorded write on behalf of `caller`, at the clock's now (see
+    /// [`Db::write`]).
+    pub async fn write<T, F>(&self, caller: &auth::Caller, f: F) -> Result<T, ApiError>
+    where
+        F: FnOnce(&mut db::Tx<'_>) -> Result<T, ApiError> + Send + 'static,
+        T: Send + 'static,
+    {
+        let ctx = db::WriteContext {
+            caller: caller.clone(),
+            now: self.clock.now(),
+        };
+        self.db.write(ctx, f).await
+    }
+
     /// State from its parts (the tests bring their own clock).
     pub fn new(db: Db, keys: Keys, clock: Clock) -> AppState {
         AppState {
@@ -89,6 +104,7 @@ pub fn app(
             "if-match",
             "idempotency-key",
             "x-request-id",
+            "x-purpose",
         ])
         .expose_headers([
             "etag",
@@ -128,7 +144,7 @@ pub async fn serve(config: Config) -> Result<(), String> {
             let now = purge_state.clock.now();
             if let Err(e) = purge_state
                 .db
-                .write(move |c| Ok(http::idempotency::purge(c, now)?))
+                .housekeeping(move |c| Ok(http::idempotency::purge(c, now)?))
                 .await
             {
                 log::warn!("could not purge old idempotency keys: {e}");

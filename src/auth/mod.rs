@@ -1,5 +1,6 @@
 //! Bearer-token authentication: verifying JWTs, and the `Caller` every handler receives.
 
+pub mod policy;
 mod scope;
 
 use std::future::{ready, Ready};
@@ -15,6 +16,7 @@ pub use scope::{Role, Scope, Scopes};
 
 use crate::config::{Config, KeySource};
 use crate::error::ApiError;
+use crate::ids::GuardianId;
 use crate::AppState;
 
 /// The claims Liaison reads from a token. Anything else in the token is ignored.
@@ -213,11 +215,11 @@ impl Keys {
             return Err(bad("the token's school_id is empty or too long"));
         }
         let guardian_id = match (role, c.guardian_id) {
-            (Role::Guardian, Some(g)) => Some(
-                uuid::Uuid::parse_str(&g)
-                    .map_err(|_| bad("the token's guardian_id is not a Liaison id"))?
-                    .to_string(),
-            ),
+            (Role::Guardian, Some(g)) => {
+                Some(GuardianId(uuid::Uuid::parse_str(&g).map_err(|_| {
+                    bad("the token's guardian_id is not a Liaison id")
+                })?))
+            }
             (Role::Guardian, None) => return Err(bad("a guardian token must carry guardian_id")),
             (_, _) => None,
         };
@@ -231,6 +233,8 @@ impl Keys {
             school_id: c.school_id,
             scopes,
             guardian_id,
+            request_id: None,
+            purpose: None,
         })
     }
 }
@@ -291,7 +295,11 @@ pub struct Caller {
     /// The effective scopes: the token's `scope` within the role's set.
     pub scopes: Scopes,
     /// For a guardian, the adult's Liaison id.
-    pub guardian_id: Option<String>,
+    pub guardian_id: Option<GuardianId>,
+    /// The request's `X-Request-Id`, for the audit log.
+    pub request_id: Option<String>,
+    /// Why the caller says it makes the request (`X-Purpose`), for the audit log.
+    pub purpose: Option<String>,
 }
 
 impl Caller {
@@ -307,8 +315,8 @@ impl Caller {
     }
 
     /// The guardian's id when the caller is a guardian.
-    pub fn guardian(&self) -> Option<&str> {
-        self.guardian_id.as_deref()
+    pub fn guardian(&self) -> Option<GuardianId> {
+        self.guardian_id
     }
 }
 
@@ -340,5 +348,32 @@ fn authenticate(req: &HttpRequest) -> Result<Caller, ApiError> {
         .ok_or_else(|| {
             ApiError::Unauthorized("the Authorization header must be `Bearer <token>`".into())
         })?;
-    state.keys.verify(token)
+    let mut caller = state.keys.verify(token)?;
+    caller.request_id = crate::http::request_id::current();
+    caller.purpose = purpose(req)?;
+    Ok(caller)
+}
+
+/// The most characters an `X-Purpose` may have.
+pub const PURPOSE_MAX: usize = 200;
+
+/// `X-Purpose`: why the caller makes the request, in its own words, kept in the audit log.
+fn purpose(req: &HttpRequest) -> Result<Option<String>, ApiError> {
+    let Some(value) = req.headers().get("x-purpose") else {
+        return Ok(None);
+    };
+    let refuse = || {
+        ApiError::field(
+            "X-Purpose",
+            "invalid",
+            format!("must be 1 to {PURPOSE_MAX} characters of text without control characters"),
+        )
+    };
+    let text = std::str::from_utf8(value.as_bytes())
+        .map_err(|_| refuse())?
+        .trim();
+    if text.is_empty() || text.chars().count() > PURPOSE_MAX || text.chars().any(char::is_control) {
+        return Err(refuse());
+    }
+    Ok(Some(text.to_string()))
 }

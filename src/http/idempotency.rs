@@ -8,9 +8,8 @@ use actix_web::{dev::Payload, FromRequest, HttpRequest, HttpResponse};
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use crate::auth::Caller;
 use crate::db::schema::idempotency_keys as ik;
-use crate::db::DbConnection;
+use crate::db::{DbConnection, Tx};
 use crate::error::ApiError;
 
 /// How long a key is remembered.
@@ -108,8 +107,36 @@ type StoredAnswer = (
 /// Inside the create's transaction: replays the stored answer for a known key (422 when the
 /// body differs), or runs `create` and stores its answer under the key.
 pub fn once(
+    tx: &mut Tx<'_>,
+    key: &IdempotencyKey,
+    fingerprint: &str,
+    create: impl FnOnce(&mut Tx<'_>) -> Result<Created, ApiError>,
+) -> Result<Created, ApiError> {
+    let Some(key) = key.0.as_deref() else {
+        return create(tx);
+    };
+    let now = tx.now();
+    let (school, principal) = (tx.caller().school_id.clone(), tx.caller().sub.clone());
+    if let Some(replay) = replay(tx.conn(), &school, &principal, key, fingerprint, now)? {
+        return Ok(replay);
+    }
+    let created = create(tx)?;
+    remember(
+        tx.conn(),
+        &school,
+        &principal,
+        key,
+        fingerprint,
+        &created,
+        now,
+    )?;
+    Ok(created)
+}
+
+/// `once` for modules not yet on the write path (transitional).
+pub fn legacy_once(
     conn: &mut DbConnection,
-    caller: &Caller,
+    caller: &crate::auth::Caller,
     key: &IdempotencyKey,
     fingerprint: &str,
     now: NaiveDateTime,
@@ -118,10 +145,29 @@ pub fn once(
     let Some(key) = key.0.as_deref() else {
         return create(conn);
     };
+    let (school, principal) = (caller.school_id.as_str(), caller.sub.as_str());
+    if let Some(replay) = replay(conn, school, principal, key, fingerprint, now)? {
+        return Ok(replay);
+    }
+    let created = create(conn)?;
+    remember(conn, school, principal, key, fingerprint, &created, now)?;
+    Ok(created)
+}
+
+/// The stored answer to replay for this key, if it is still remembered; 422 when the key was
+/// used with another request. Forgets an expired answer.
+fn replay(
+    conn: &mut DbConnection,
+    school: &str,
+    principal: &str,
+    key: &str,
+    fingerprint: &str,
+    now: NaiveDateTime,
+) -> Result<Option<Created>, ApiError> {
     let cutoff = now - chrono::Duration::hours(RETENTION_HOURS);
     let mine = ik::table
-        .filter(ik::school_id.eq(&caller.school_id))
-        .filter(ik::principal.eq(&caller.sub))
+        .filter(ik::school_id.eq(school))
+        .filter(ik::principal.eq(principal))
         .filter(ik::idempotency_key.eq(key));
     let stored: Option<StoredAnswer> = mine
         .select((
@@ -133,30 +179,42 @@ pub fn once(
         ))
         .first(conn)
         .optional()?;
-    if let Some((hash, body, location, etag, at)) = stored {
-        if at > cutoff {
-            if hash != fingerprint {
-                return Err(ApiError::Unprocessable {
-                    kind: "idempotency-key-reused",
-                    detail: "this Idempotency-Key was used with a different request; use a new key"
-                        .into(),
-                    errors: Vec::new(),
-                });
-            }
-            return Ok(Created {
-                body,
-                location: location.unwrap_or_default(),
-                etag: etag.unwrap_or_default(),
-                replayed: true,
-            });
-        }
+    let Some((hash, body, location, etag, at)) = stored else {
+        return Ok(None);
+    };
+    if at <= cutoff {
         diesel::delete(mine).execute(conn)?;
+        return Ok(None);
     }
-    let created = create(conn)?;
+    if hash != fingerprint {
+        return Err(ApiError::Unprocessable {
+            kind: "idempotency-key-reused",
+            detail: "this Idempotency-Key was used with a different request; use a new key".into(),
+            errors: Vec::new(),
+        });
+    }
+    Ok(Some(Created {
+        body,
+        location: location.unwrap_or_default(),
+        etag: etag.unwrap_or_default(),
+        replayed: true,
+    }))
+}
+
+/// Stores a create's answer under its key, in the create's transaction.
+fn remember(
+    conn: &mut DbConnection,
+    school: &str,
+    principal: &str,
+    key: &str,
+    fingerprint: &str,
+    created: &Created,
+    now: NaiveDateTime,
+) -> Result<(), ApiError> {
     diesel::insert_into(ik::table)
         .values((
-            ik::school_id.eq(&caller.school_id),
-            ik::principal.eq(&caller.sub),
+            ik::school_id.eq(school),
+            ik::principal.eq(principal),
             ik::idempotency_key.eq(key),
             ik::request_hash.eq(fingerprint),
             ik::status.eq(201),
@@ -175,7 +233,7 @@ pub fn once(
             ),
             other => other.into(),
         })?;
-    Ok(created)
+    Ok(())
 }
 
 /// Forgets keys past their retention.

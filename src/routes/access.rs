@@ -42,7 +42,7 @@ impl Viewer {
             Some(gid) => {
                 let found: Option<(String, bool)> = guardians::table
                     .filter(guardians::school_id.eq(&caller.school_id))
-                    .filter(guardians::id.eq(gid))
+                    .filter(guardians::id.eq(gid.to_string()))
                     .filter(guardians::archived_at.is_null())
                     .select((guardians::family_id, guardians::contact_allowed))
                     .first(conn)
@@ -144,4 +144,21 @@ pub fn student_with_family(
         .count()
         .get_result(conn)?;
     Ok(linked > 0)
+}
+
+/// Loads an active family the caller may see (transitional: for modules not yet on the policy).
+pub fn find_family(
+    conn: &mut DbConnection,
+    viewer: &Viewer,
+    id: &str,
+) -> Result<crate::routes::families::store::FamilyRow, ApiError> {
+    use crate::db::schema::families;
+    use crate::routes::families::store::FamilyRow;
+    viewer.check_family(id)?;
+    Ok(families::table
+        .filter(families::school_id.eq(&viewer.school_id))
+        .filter(families::id.eq(id))
+        .filter(families::archived_at.is_null())
+        .select(FamilyRow::as_select())
+        .first(conn)?)
 }

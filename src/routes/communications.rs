@@ -10,8 +10,8 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 use validator::Validate;
 
+use super::access::find_family;
 use super::access::{student_with_family, viewable_links, Viewer};
-use super::families::find_family;
 use super::{
     parse_id, save_if_version, single, utc, CreateErrors, DeleteErrors, ReadErrors, UpdateErrors,
 };
@@ -22,7 +22,7 @@ use crate::domain::{plain_text, text_enum, Channel, LanguageTag};
 use crate::error::ApiError;
 use crate::http::etag::IfMatch;
 use crate::http::extract::{JsonBody, PatchBody, Query};
-use crate::http::idempotency::{self, Created, IdempotencyKey};
+use crate::http::idempotency::{legacy_once, Created, IdempotencyKey};
 use crate::http::merge_patch;
 use crate::http::pagination::{self, Page, PageRequest};
 use crate::AppState;
@@ -447,10 +447,14 @@ fn check(
             // A guardian with no language of their own goes by the household's.
             let preferred = preferred_language
                 .clone()
-                .or_else(|| family.primary_language.clone());
+                .or_else(|| family.primary_language.clone().map(String::from));
             ("guardian", *sms_opt_in, preferred)
         }
-        None => ("family", family.sms_opt_in, family.primary_language.clone()),
+        None => (
+            "family",
+            family.sms_opt_in,
+            family.primary_language.clone().map(String::from),
+        ),
     };
     if input.channel == Channel::Sms && !sms_consent {
         return Err(refused(
@@ -696,9 +700,9 @@ pub async fn create_communication(
     let today = now.date();
     let created = state
         .db
-        .write(move |conn| {
+        .legacy_write(move |conn| {
             let viewer = Viewer::resolve(conn, &caller, today)?;
-            idempotency::once(conn, &caller, &key, &body.fingerprint, now, |conn| {
+            legacy_once(conn, &caller, &key, &body.fingerprint, now, |conn| {
                 let mut input = body.value;
                 if let Some(g) = &viewer.guardian {
                     if input.direction != Direction::Inbound || input.channel != Channel::Portal {
@@ -839,7 +843,7 @@ pub async fn update_communication(
     let today = now.date();
     let updated = state
         .db
-        .write(move |conn| {
+        .legacy_write(move |conn| {
             let viewer = Viewer::resolve(conn, &caller, today)?;
             let current = find(conn, &viewer, &id)?;
             if_match.check(current.version)?;
@@ -908,7 +912,7 @@ pub async fn delete_communication(
     let today = now.date();
     state
         .db
-        .write(move |conn| {
+        .legacy_write(move |conn| {
             let viewer = Viewer::resolve(conn, &caller, today)?;
             let current = find(conn, &viewer, &id)?;
             if_match.check(current.version)?;
@@ -949,7 +953,7 @@ pub async fn acknowledge_communication(
     let today = now.date();
     let acknowledged = state
         .db
-        .write(move |conn| {
+        .legacy_write(move |conn| {
             let viewer = Viewer::resolve(conn, &caller, today)?;
             let current = find(conn, &viewer, &id)?;
             if current.acknowledged_at.is_some() {

@@ -10,8 +10,8 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 use validator::Validate;
 
+use super::access::find_family;
 use super::access::{student_with_family, viewable_links, Viewer};
-use super::families::find_family;
 use super::settings::{response_hours, ResponseHours};
 use super::{parse_id, save_if_version, single, utc, CreateErrors, ReadErrors, UpdateErrors};
 use crate::auth::{Caller, Role, Scope};
@@ -21,7 +21,7 @@ use crate::domain::{plain_text, text_enum, whole_i32_opt};
 use crate::error::{ApiError, Problem};
 use crate::http::etag::IfMatch;
 use crate::http::extract::{JsonBody, PatchBody, Query};
-use crate::http::idempotency::{self, Created, IdempotencyKey};
+use crate::http::idempotency::{legacy_once, Created, IdempotencyKey};
 use crate::http::merge_patch;
 use crate::http::pagination::{self, Page, PageRequest};
 use crate::AppState;
@@ -676,9 +676,9 @@ pub async fn create_concern(
     let now = state.clock.now();
     let created = state
         .db
-        .write(move |conn| {
+        .legacy_write(move |conn| {
             let viewer = Viewer::resolve(conn, &caller, now.date())?;
-            idempotency::once(conn, &caller, &key, &body.fingerprint, now, |conn| {
+            legacy_once(conn, &caller, &key, &body.fingerprint, now, |conn| {
                 let input = body.value;
                 if viewer.is_guardian() && input.assignee.is_some() {
                     return Err(ApiError::Forbidden(
@@ -833,7 +833,7 @@ pub async fn update_concern(
     let now = state.clock.now();
     let concern = state
         .db
-        .write(move |conn| {
+        .legacy_write(move |conn| {
             let viewer = Viewer::resolve(conn, &caller, now.date())?;
             let current = find(conn, &viewer, &id)?;
             if_match.check(current.version)?;
@@ -1022,7 +1022,7 @@ pub async fn transition_concern(
     let input = body.value;
     let concern = state
         .db
-        .write(move |conn| {
+        .legacy_write(move |conn| {
             let viewer = Viewer::resolve(conn, &caller, now.date())?;
             let current = find(conn, &viewer, &id)?;
             if_match.check(current.version)?;
@@ -1259,9 +1259,9 @@ pub async fn create_concern_comment(
     let now = state.clock.now();
     let created = state
         .db
-        .write(move |conn| {
+        .legacy_write(move |conn| {
             let viewer = Viewer::resolve(conn, &caller, now.date())?;
-            idempotency::once(conn, &caller, &key, &body.fingerprint, now, |conn| {
+            legacy_once(conn, &caller, &key, &body.fingerprint, now, |conn| {
                 let current = find(conn, &viewer, &id)?;
                 let input = body.value;
                 let visibility = match (viewer.is_guardian(), input.visibility) {

@@ -74,6 +74,20 @@ pub fn single<T: Serialize>(body: &T, version: i64) -> HttpResponse {
         .json(body)
 }
 
+/// A `LIKE` pattern matching `q` anywhere, case-folded, with `%`, `_` and `\` taken literally.
+pub fn contains_pattern(q: &str) -> String {
+    let mut p = String::with_capacity(q.len() + 2);
+    p.push('%');
+    for c in q.to_lowercase().chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            p.push('\\');
+        }
+        p.push(c);
+    }
+    p.push('%');
+    p
+}
+
 /// A stored id as it goes on the wire. Stored ids were minted as UUIDs, so the fallback (the nil
 /// UUID) is never seen.
 pub fn parse_id(s: &str) -> uuid::Uuid {

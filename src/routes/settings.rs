@@ -215,7 +215,7 @@ pub async fn update_settings(
     let now = state.clock.now();
     let settings = state
         .db
-        .write(move |conn| {
+        .legacy_write(move |conn| {
             let school = caller.school_id.as_str();
             let row = load(conn, school)?;
             let current = view(row);

@@ -9,10 +9,10 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 use validator::Validate;
 
+use super::access::find_family;
 use super::access::Viewer;
 use super::communications::{self, is_time_key, parse_time_key, time_key, Communication};
 use super::concerns::{self, Concern};
-use super::families::find_family;
 use super::ReadErrors;
 use crate::auth::{Caller, Scope};
 use crate::domain::text_enum;

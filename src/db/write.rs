@@ -1,0 +1,363 @@
+//! The one write path. Every create, update, archive, transition, acknowledgement, comment and
+//! rating goes through a [`Tx`], which in the same transaction appends an audit event (who did
+//! what to which record, from which request and why) and a change record (what the change feed
+//! serves). A write that fails or is refused rolls back with its records: neither is left.
+
+use chrono::{NaiveDate, NaiveDateTime};
+use diesel::prelude::*;
+
+use super::schema::{audit_events, changes};
+use super::{backend, DbConnection};
+use crate::auth::policy::Viewer;
+use crate::auth::Caller;
+use crate::domain::text_enum;
+use crate::error::ApiError;
+use crate::ids::AuditEventId;
+
+text_enum! {
+    /// What a write did, as the audit log names it.
+    Action {
+        /// A record was created.
+        Create => "create",
+        /// A record's fields were changed.
+        Update => "update",
+        /// A record was archived (it leaves every list and GET; it is kept).
+        Archive => "archive",
+        /// A record's status moved through its workflow.
+        Transition => "transition",
+        /// A family acknowledged a record (a read receipt).
+        Acknowledge => "acknowledge",
+        /// A comment was added.
+        Comment => "comment",
+        /// A family rated an outcome.
+        Rate => "rate",
+    }
+}
+
+text_enum! {
+    /// What a change did to a record, as the change feed names it.
+    Operation {
+        /// The record is new.
+        Create => "create",
+        /// The record changed.
+        Update => "update",
+        /// The record was archived.
+        Archive => "archive",
+    }
+}
+
+text_enum! {
+    /// The kinds of record, named as their collections are in the API's paths.
+    ResourceType {
+        /// Families.
+        Families => "families",
+        /// Guardians.
+        Guardians => "guardians",
+        /// Students.
+        Students => "students",
+        /// Guardian–student links.
+        Links => "links",
+        /// Communications.
+        Communications => "communications",
+        /// Concerns.
+        Concerns => "concerns",
+        /// Comments on concerns.
+        ConcernComments => "concern_comments",
+        /// A school's settings.
+        Settings => "settings",
+    }
+}
+
+/// Who is writing and when: what every audit event of the write carries.
+#[derive(Debug, Clone)]
+pub struct WriteContext {
+    /// The caller (with the request's id and stated purpose).
+    pub caller: Caller,
+    /// The time of the write.
+    pub now: NaiveDateTime,
+}
+
+/// A stored record that the write path can create, revise and archive.
+///
+/// Each row type says what it is (`TYPE`), how it is identified in the audit log and the change
+/// feed, and how it is inserted and saved; the write path adds the version bump, the guarded
+/// save and the records.
+pub trait Record: Clone {
+    /// The kind of record.
+    const TYPE: ResourceType;
+    /// Its id, as stored.
+    fn record_id(&self) -> String;
+    /// Its version.
+    fn version(&self) -> i64;
+    /// Its SIS id, if it has one.
+    fn external_id(&self) -> Option<&str> {
+        None
+    }
+    /// The family it concerns, if one.
+    fn family_id(&self) -> Option<String> {
+        None
+    }
+    /// The student it concerns, if one.
+    fn student_id(&self) -> Option<String> {
+        None
+    }
+    /// Moves the version on and stamps the time of the change.
+    fn bump(&mut self, now: NaiveDateTime);
+    /// Inserts the row.
+    fn insert(&self, conn: &mut DbConnection) -> QueryResult<usize>;
+    /// Saves the row over its stored self if that is still at `expected` and of the same
+    /// school; the number of rows written (0: another write came first).
+    fn save(&self, conn: &mut DbConnection, expected: i64) -> QueryResult<usize>;
+}
+
+/// A record that is archived rather than deleted.
+pub trait Archivable: Record {
+    /// Marks the row archived at `now`.
+    fn set_archived(&mut self, now: NaiveDateTime);
+}
+
+/// An audit event as stored.
+#[derive(Debug, Clone, Insertable)]
+#[diesel(table_name = audit_events)]
+struct AuditRow {
+    id: AuditEventId,
+    school_id: String,
+    occurred_at: NaiveDateTime,
+    actor: String,
+    actor_role: String,
+    action: Action,
+    resource_type: ResourceType,
+    resource_id: String,
+    family_id: Option<String>,
+    student_id: Option<String>,
+    request_id: Option<String>,
+    purpose: Option<String>,
+}
+
+/// A change record waiting for its sequence number.
+#[derive(Debug, Clone)]
+struct PendingChange {
+    resource_type: ResourceType,
+    resource_id: String,
+    external_id: Option<String>,
+    operation: Operation,
+    version: i64,
+}
+
+/// A change record as stored.
+#[derive(Debug, Clone, Insertable)]
+#[diesel(table_name = changes)]
+struct ChangeRow {
+    school_id: String,
+    seq: i64,
+    resource_type: ResourceType,
+    resource_id: String,
+    external_id: Option<String>,
+    operation: Operation,
+    version: i64,
+    changed_at: NaiveDateTime,
+}
+
+/// One write transaction: the connection, who writes, and when. Reads inside a write go through
+/// [`Tx::conn`]; writes of records go through `create`, `revise` and `archive`.
+pub struct Tx<'a> {
+    conn: &'a mut DbConnection,
+    ctx: &'a WriteContext,
+    audit: Vec<AuditRow>,
+    changes: Vec<PendingChange>,
+}
+
+impl<'a> Tx<'a> {
+    fn new(conn: &'a mut DbConnection, ctx: &'a WriteContext) -> Self {
+        Tx {
+            conn,
+            ctx,
+            audit: Vec::new(),
+            changes: Vec::new(),
+        }
+    }
+
+    /// The connection, for the reads a write makes (and for rows that belong to a recorded
+    /// write, such as a concern's history entries).
+    pub fn conn(&mut self) -> &mut DbConnection {
+        self.conn
+    }
+
+    /// Who is writing.
+    pub fn caller(&self) -> &Caller {
+        &self.ctx.caller
+    }
+
+    /// The time of the write.
+    pub fn now(&self) -> NaiveDateTime {
+        self.ctx.now
+    }
+
+    /// The date of the write (UTC).
+    pub fn today(&self) -> NaiveDate {
+        self.ctx.now.date()
+    }
+
+    /// The caller's reach (who they may see), resolved in this transaction.
+    pub fn viewer(&mut self) -> Result<Viewer, ApiError> {
+        Viewer::resolve(self.conn, &self.ctx.caller, self.ctx.now.date())
+    }
+
+    /// Inserts a new record, recorded as created.
+    pub fn create<R: Record>(&mut self, row: &R) -> Result<(), ApiError> {
+        self.create_as(Action::Create, row)
+    }
+
+    /// Inserts a new record, audited as `action` (a comment is created as `comment`).
+    pub fn create_as<R: Record>(&mut self, action: Action, row: &R) -> Result<(), ApiError> {
+        row.insert(self.conn)?;
+        self.note(action, row, Operation::Create);
+        Ok(())
+    }
+
+    /// Changes a record: `edit` is applied to a copy of `current` (as loaded in this
+    /// transaction), the version moves on, and the copy is saved only if the stored record is
+    /// still at `current`'s version (else 412). Audited as `action`; returns the saved record.
+    pub fn revise<R: Record>(
+        &mut self,
+        current: &R,
+        action: Action,
+        edit: impl FnOnce(&mut R),
+    ) -> Result<R, ApiError> {
+        let mut row = current.clone();
+        edit(&mut row);
+        row.bump(self.ctx.now);
+        self.save(current, &row, action, Operation::Update)?;
+        Ok(row)
+    }
+
+    /// Archives a record (guarded like `revise`); returns the archived record.
+    pub fn archive<R: Archivable>(&mut self, current: &R) -> Result<R, ApiError> {
+        let mut row = current.clone();
+        row.set_archived(self.ctx.now);
+        row.bump(self.ctx.now);
+        self.save(current, &row, Action::Archive, Operation::Archive)?;
+        Ok(row)
+    }
+
+    fn save<R: Record>(
+        &mut self,
+        current: &R,
+        row: &R,
+        action: Action,
+        operation: Operation,
+    ) -> Result<(), ApiError> {
+        if row.save(self.conn, current.version())? != 1 {
+            return Err(ApiError::PreconditionFailed);
+        }
+        self.note(action, row, operation);
+        Ok(())
+    }
+
+    fn note<R: Record>(&mut self, action: Action, row: &R, operation: Operation) {
+        let caller = &self.ctx.caller;
+        let id = row.record_id();
+        self.audit.push(AuditRow {
+            id: AuditEventId::new(),
+            school_id: caller.school_id.clone(),
+            occurred_at: self.ctx.now,
+            actor: caller.sub.clone(),
+            actor_role: caller.role.as_str().to_string(),
+            action,
+            resource_type: R::TYPE,
+            resource_id: id.clone(),
+            family_id: row.family_id(),
+            student_id: row.student_id(),
+            request_id: caller.request_id.clone(),
+            purpose: caller.purpose.clone(),
+        });
+        self.changes.push(PendingChange {
+            resource_type: R::TYPE,
+            resource_id: id,
+            external_id: row.external_id().map(str::to_string),
+            operation,
+            version: row.version(),
+        });
+    }
+
+    /// Appends the collected audit events and change records. The change records take their
+    /// sequence numbers last, just before the commit, so the lock that orders them (PostgreSQL)
+    /// is held as briefly as possible.
+    fn finish(self) -> QueryResult<()> {
+        let Tx {
+            conn,
+            ctx,
+            audit,
+            changes,
+        } = self;
+        for row in &audit {
+            diesel::insert_into(audit_events::table)
+                .values(row)
+                .execute(conn)?;
+        }
+        if changes.is_empty() {
+            return Ok(());
+        }
+        let school = &ctx.caller.school_id;
+        let count = changes.len() as i64;
+        let last = backend::take_sequence_numbers(conn, school, count)?;
+        for (seq, change) in (last - count + 1..).zip(changes) {
+            let row = ChangeRow {
+                school_id: school.clone(),
+                seq,
+                resource_type: change.resource_type,
+                resource_id: change.resource_id,
+                external_id: change.external_id,
+                operation: change.operation,
+                version: change.version,
+                changed_at: ctx.now,
+            };
+            diesel::insert_into(changes::table)
+                .values(&row)
+                .execute(conn)?;
+        }
+        Ok(())
+    }
+}
+
+/// Runs one write in the transaction the caller opened: `f`, then its records.
+pub(super) fn run<T>(
+    conn: &mut DbConnection,
+    ctx: &WriteContext,
+    f: impl FnOnce(&mut Tx<'_>) -> Result<T, ApiError>,
+) -> Result<T, ApiError> {
+    let mut tx = Tx::new(conn, ctx);
+    let value = f(&mut tx)?;
+    tx.finish()?;
+    Ok(value)
+}
+
+/// Implements [`Record::insert`] and [`Record::save`] for a row type stored in `$table` (which
+/// has `id`, `school_id` and `version` columns): the save is guarded by school and version.
+macro_rules! stored_in {
+    ($table:ident) => {
+        fn insert(&self, conn: &mut $crate::db::DbConnection) -> diesel::QueryResult<usize> {
+            use diesel::prelude::*;
+            diesel::insert_into($table::table)
+                .values(self)
+                .execute(conn)
+        }
+
+        fn save(
+            &self,
+            conn: &mut $crate::db::DbConnection,
+            expected: i64,
+        ) -> diesel::QueryResult<usize> {
+            use diesel::prelude::*;
+            diesel::update(
+                $table::table
+                    .filter($table::school_id.eq(&self.school_id))
+                    .filter($table::id.eq(&self.id))
+                    .filter($table::version.eq(expected)),
+            )
+            .set(self)
+            .execute(conn)
+        }
+    };
+}
+pub(crate) use stored_in;

@@ -1,0 +1,170 @@
+//! SQLite's one writer: a thread that owns the write connection and commits the writes waiting
+//! for it together.
+//!
+//! SQLite lets one connection write at a time. Rather than let every request's connection wait
+//! for the lock in SQLite's busy loop (long tails, and a waiting writer holding a connection that
+//! readers need), writes are queued here. The thread takes every write that is waiting (up to
+//! [`MAX_BATCH`]), opens one `BEGIN IMMEDIATE` transaction, runs each write in a savepoint of its
+//! own — a write that fails is rolled back to its savepoint and only it fails — and commits once.
+//! Only then does each request get its answer: nothing is acknowledged that is not committed.
+//! A batch of one is an ordinary transaction; under load, one commit carries many writes.
+
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::mpsc;
+
+use diesel::connection::{AnsiTransactionManager, TransactionManager};
+use diesel::Connection;
+
+use super::{DbConnection, Manager};
+use crate::error::ApiError;
+
+/// The most writes one commit carries.
+pub const MAX_BATCH: usize = 64;
+
+type Manage = <DbConnection as Connection>::TransactionManager;
+
+/// A queued write: runs on the writer's connection inside its savepoint, and says whether it
+/// succeeded and how to answer once the batch's commit is known.
+type Job = Box<dyn FnOnce(&mut DbConnection) -> Ran + Send>;
+
+/// What a write did: `ok` keeps its savepoint; `answer` is called with the commit's outcome.
+struct Ran {
+    ok: bool,
+    answer: Box<dyn FnOnce(Result<(), CommitFailed>) + Send>,
+}
+
+/// The batch's commit failed: every write in it is lost.
+#[derive(Debug, Clone, Copy)]
+struct CommitFailed;
+
+/// The queue of the writer thread; the thread stops when the last handle is dropped.
+pub struct Writer {
+    queue: mpsc::Sender<Job>,
+}
+
+impl Writer {
+    /// Starts the writer thread; it opens its connection on first use (and again after a
+    /// failure to open), so a database that is not there yet shows as 503s, not a crash.
+    pub fn start(manager: Manager) -> Writer {
+        let (queue, jobs) = mpsc::channel::<Job>();
+        let spawned = std::thread::Builder::new()
+            .name("liaison-sqlite-writer".into())
+            .spawn(move || run(manager, jobs));
+        if let Err(e) = spawned {
+            // Without the thread every write answers 503 (its job is dropped unanswered).
+            log::error!("cannot start the SQLite writer thread: {e}");
+        }
+        Writer { queue }
+    }
+
+    /// Queues `f` and waits for its outcome, which comes after the commit that carries it.
+    pub async fn submit<T, F>(&self, f: F) -> Result<T, ApiError>
+    where
+        F: FnOnce(&mut DbConnection) -> Result<T, ApiError> + Send + 'static,
+        T: Send + 'static,
+    {
+        let (reply, outcome) = tokio::sync::oneshot::channel::<Result<T, ApiError>>();
+        let job: Job = Box::new(move |conn| {
+            let result = f(conn);
+            Ran {
+                ok: result.is_ok(),
+                answer: Box::new(move |committed| {
+                    let answer = match committed {
+                        Ok(()) => result,
+                        // A write that failed keeps its own error; one that succeeded is lost.
+                        Err(CommitFailed) => result.and(Err(ApiError::Unavailable)),
+                    };
+                    let _ = reply.send(answer);
+                }),
+            }
+        });
+        self.queue.send(job).map_err(|_| ApiError::Unavailable)?;
+        // The job was dropped unanswered: no connection could be opened, or it panicked (logged).
+        outcome.await.map_err(|_| ApiError::Unavailable)?
+    }
+}
+
+fn run(manager: Manager, jobs: mpsc::Receiver<Job>) {
+    let mut conn: Option<DbConnection> = None;
+    while let Ok(first) = jobs.recv() {
+        let mut batch = Vec::with_capacity(8);
+        batch.push(first);
+        while batch.len() < MAX_BATCH {
+            match jobs.try_recv() {
+                Ok(job) => batch.push(job),
+                Err(_) => break,
+            }
+        }
+        if conn.is_none() {
+            match manager.open() {
+                Ok(c) => conn = Some(c),
+                Err(e) => log::error!("the SQLite writer cannot open the database: {e}"),
+            }
+        }
+        // Without a connection the batch is dropped, and every request in it answers 503.
+        if let Some(c) = conn.as_mut() {
+            if !commit_batch(c, batch) {
+                // The connection is in an unknown state: open a fresh one for the next batch.
+                conn = None;
+            }
+        }
+    }
+}
+
+/// Runs a batch in one transaction; false when the connection should not be used again.
+fn commit_batch(conn: &mut DbConnection, batch: Vec<Job>) -> bool {
+    if let Err(e) = begin_immediate(conn) {
+        log::error!("the SQLite writer cannot begin a transaction: {e}");
+        return false;
+    }
+    let mut ran = Vec::with_capacity(batch.len());
+    for job in batch {
+        if let Err(e) = Manage::begin_transaction(conn) {
+            log::error!("the SQLite writer cannot open a savepoint: {e}");
+            continue;
+        }
+        match catch_unwind(AssertUnwindSafe(|| job(conn))) {
+            Ok(r) if r.ok => match Manage::commit_transaction(conn) {
+                Ok(()) => ran.push(r),
+                Err(e) => {
+                    log::error!("the SQLite writer cannot release a savepoint: {e}");
+                    let _ = Manage::rollback_transaction(conn);
+                    (r.answer)(Err(CommitFailed));
+                }
+            },
+            Ok(r) => {
+                if let Err(e) = Manage::rollback_transaction(conn) {
+                    log::error!("the SQLite writer cannot roll back a savepoint: {e}");
+                }
+                ran.push(r);
+            }
+            Err(_) => {
+                log::error!("a write panicked; it was rolled back");
+                let _ = Manage::rollback_transaction(conn);
+            }
+        }
+    }
+    let committed = match Manage::commit_transaction(conn) {
+        Ok(()) => Ok(()),
+        Err(e) => {
+            log::error!("the SQLite writer cannot commit: {e}");
+            let _ = Manage::rollback_transaction(conn);
+            Err(CommitFailed)
+        }
+    };
+    for r in ran {
+        (r.answer)(committed);
+    }
+    committed.is_ok()
+}
+
+/// `BEGIN IMMEDIATE`: takes the write lock at once, so a write never fails half-way for want of
+/// it. Nested `begin_transaction` calls then open savepoints.
+fn begin_immediate(conn: &mut DbConnection) -> diesel::QueryResult<()> {
+    match conn {
+        DbConnection::Sqlite(c) => {
+            AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE")
+        }
+        other => Manage::begin_transaction(other),
+    }
+}
