@@ -2,112 +2,11 @@
 //! and archive, what the lists filter, what is refused, and what another school never sees.
 
 use actix_web::http::Method;
-use chrono::{Duration, NaiveDateTime, Utc};
-use liaison::auth::Role;
+use chrono::{Duration, Utc};
 use serde_json::{json, Value};
 
 use crate::assert_nothing_written;
 use crate::support::*;
-
-/// A time for `set_now`, as `YYYY-MM-DD HH:MM:SS` (UTC).
-fn at(s: &str) -> NaiveDateTime {
-    NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M:%S").unwrap_or_else(|e| panic!("{s}: {e}"))
-}
-
-/// The admin of the other school.
-fn other_admin(app: &TestApp) -> String {
-    app.mint(Role::Admin, OTHER_SCHOOL, "x", None, None)
-}
-
-/// POSTs as the admin and asserts a 201 at version 1 with ETag "1".
-async fn create_at(app: &TestApp, path: &str, body: Value) -> Res {
-    let res = app.post(path, &app.admin(), body).await;
-    res.assert_status(201);
-    assert_eq!(res.header("etag").as_deref(), Some("\"1\""));
-    assert_eq!(res.body["version"], json!(1));
-    res
-}
-
-/// As `create_at`, and asserts `Location` is `{location_prefix}{id}`; returns the body.
-async fn create(app: &TestApp, path: &str, body: Value, location_prefix: &str) -> Value {
-    let res = create_at(app, path, body).await;
-    assert_eq!(
-        res.header("location"),
-        Some(format!("{location_prefix}{}", res.id()))
-    );
-    res.body
-}
-
-/// GETs a list (asserting 200) and returns `key` of each item, sorted.
-async fn list(app: &TestApp, path: &str, token: &str, key: &str) -> Vec<String> {
-    let res = app.get(path, token).await;
-    res.assert_status(200);
-    let items = res.body["data"]
-        .as_array()
-        .unwrap_or_else(|| panic!("not a list: {}", res.text));
-    let mut out: Vec<String> = items
-        .iter()
-        .map(|i| i[key].as_str().unwrap_or_default().to_string())
-        .collect();
-    out.sort();
-    out
-}
-
-/// The ids of a list, as the admin sees it.
-async fn ids(app: &TestApp, path: &str) -> Vec<String> {
-    list(app, path, &app.admin(), "id").await
-}
-
-fn sorted(mut v: Vec<&String>) -> Vec<String> {
-    v.sort();
-    v.into_iter().cloned().collect()
-}
-
-/// Sends a request that must be refused with `status`, writing nothing; returns the answer.
-async fn refused(
-    app: &TestApp,
-    method: Method,
-    path: &str,
-    token: &str,
-    body: Option<Value>,
-    status: u16,
-) -> Res {
-    let res = assert_nothing_written!(
-        app,
-        app.call(method, path, Some(token), body.as_ref(), &[])
-            .await
-    );
-    res.assert_problem(status);
-    res
-}
-
-/// Asserts a 400 from the admin's request naming `field` with `code` (and a message).
-async fn invalid(app: &TestApp, method: Method, path: &str, body: Value, field: &str, code: &str) {
-    let res = refused(app, method, path, &app.admin(), Some(body.clone()), 400).await;
-    let errors = res.body["errors"]
-        .as_array()
-        .unwrap_or_else(|| panic!("no errors for {body}: {}", res.text));
-    let e = errors
-        .iter()
-        .find(|e| e["field"] == json!(field) && e["code"] == json!(code))
-        .unwrap_or_else(|| panic!("no `{code}` error on `{field}` for {body}: {}", res.text));
-    assert!(
-        e["message"].as_str().is_some_and(|m| !m.is_empty()),
-        "{}",
-        res.text
-    );
-}
-
-/// A PATCH sent as `application/merge-patch+json`.
-async fn merge_patch(app: &TestApp, path: &str, body: Value) -> Res {
-    let req = actix_web::test::TestRequest::patch()
-        .uri(path)
-        .insert_header(("authorization", format!("Bearer {}", app.admin())))
-        .insert_header(("content-type", "application/merge-patch+json"))
-        .set_payload(body.to_string())
-        .to_request();
-    app.send(req).await
-}
 
 fn full_family() -> Value {
     json!({
@@ -140,7 +39,7 @@ async fn family_round_trip() {
     got.assert_status(200);
     assert_eq!(got.header("etag").as_deref(), Some("\"1\""));
     assert_eq!(got.body, created);
-    assert_eq!(ids(&app, "/v1/families").await, vec![id.clone()]);
+    assert_eq!(id_set(&app, "/v1/families").await, vec![id.clone()]);
 
     let patched = app
         .patch(
@@ -385,9 +284,9 @@ async fn family_archive_hides_it_and_everything_under_it() {
     ] {
         refused(&app, Method::GET, &path, &admin, None, 404).await;
     }
-    assert_eq!(ids(&app, "/v1/families").await, vec![other.clone()]);
-    assert_eq!(ids(&app, "/v1/guardians").await, vec![g_other.clone()]);
-    assert_eq!(ids(&app, "/v1/students").await, vec![s_other.clone()]);
+    assert_eq!(id_set(&app, "/v1/families").await, vec![other.clone()]);
+    assert_eq!(id_set(&app, "/v1/guardians").await, vec![g_other.clone()]);
+    assert_eq!(id_set(&app, "/v1/students").await, vec![s_other.clone()]);
     // The other family's child keeps only its own family's guardian.
     assert_eq!(
         list(
@@ -440,19 +339,28 @@ async fn families_filter_by_text_taken_literally_and_case_insensitively() {
     let _plain = app.family("100 Jones").await;
 
     assert_eq!(
-        ids(&app, "/v1/families?q=smith").await,
+        id_set(&app, "/v1/families?q=smith").await,
         sorted(vec![&smith, &smithson])
     );
     assert_eq!(
-        ids(&app, "/v1/families?q=sMiThSoN").await,
+        id_set(&app, "/v1/families?q=sMiThSoN").await,
         vec![smithson.clone()]
     );
-    assert_eq!(ids(&app, "/v1/families?q=100%25").await, vec![pct.clone()]);
-    assert_eq!(ids(&app, "/v1/families?q=%25").await, vec![pct.clone()]);
-    assert_eq!(ids(&app, "/v1/families?q=A_B").await, vec![under.clone()]);
-    assert_eq!(ids(&app, "/v1/families?q=_").await, vec![under.clone()]);
-    assert_eq!(ids(&app, "/v1/families?q=%5C").await, Vec::<String>::new());
-    assert!(ids(&app, "/v1/families?q=nobody").await.is_empty());
+    assert_eq!(
+        id_set(&app, "/v1/families?q=100%25").await,
+        vec![pct.clone()]
+    );
+    assert_eq!(id_set(&app, "/v1/families?q=%25").await, vec![pct.clone()]);
+    assert_eq!(
+        id_set(&app, "/v1/families?q=A_B").await,
+        vec![under.clone()]
+    );
+    assert_eq!(id_set(&app, "/v1/families?q=_").await, vec![under.clone()]);
+    assert_eq!(
+        id_set(&app, "/v1/families?q=%5C").await,
+        Vec::<String>::new()
+    );
+    assert!(id_set(&app, "/v1/families?q=nobody").await.is_empty());
 }
 
 #[actix_web::test]
@@ -461,12 +369,12 @@ async fn families_filter_by_text_ignores_case_beyond_ascii() {
     let alvarez = app.family("The ÁLVAREZ family").await;
     let ozturk = app.family("The Öztürk family").await;
     assert_eq!(
-        ids(&app, "/v1/families?q=%C3%A1lvarez").await,
+        id_set(&app, "/v1/families?q=%C3%A1lvarez").await,
         vec![alvarez],
         "q=álvarez"
     );
     assert_eq!(
-        ids(&app, "/v1/families?q=%C3%B6zt%C3%BCrk").await,
+        id_set(&app, "/v1/families?q=%C3%B6zt%C3%BCrk").await,
         vec![ozturk],
         "q=öztürk"
     );
@@ -497,29 +405,33 @@ async fn families_filter_by_external_id_language_and_updated_since() {
     );
 
     assert_eq!(
-        ids(&app, "/v1/families?external_id=F-2").await,
+        id_set(&app, "/v1/families?external_id=F-2").await,
         vec![b.clone()]
     );
-    assert!(ids(&app, "/v1/families?external_id=f-2").await.is_empty());
+    assert!(id_set(&app, "/v1/families?external_id=f-2")
+        .await
+        .is_empty());
     assert_eq!(
-        ids(&app, "/v1/families?primary_language=ES-mx").await,
+        id_set(&app, "/v1/families?primary_language=ES-mx").await,
         vec![a.clone()]
     );
     assert_eq!(
-        ids(&app, "/v1/families?primary_language=en").await,
+        id_set(&app, "/v1/families?primary_language=en").await,
         vec![b.clone()]
     );
     assert_eq!(
-        ids(&app, "/v1/families?updated_since=2030-01-01T00:00:00Z").await,
+        id_set(&app, "/v1/families?updated_since=2030-01-01T00:00:00Z").await,
         sorted(vec![&a, &b])
     );
     assert_eq!(
-        ids(&app, "/v1/families?updated_since=2030-01-02T08:00:00Z").await,
+        id_set(&app, "/v1/families?updated_since=2030-01-02T08:00:00Z").await,
         vec![b.clone()]
     );
-    assert!(ids(&app, "/v1/families?updated_since=2030-01-02T08:00:01Z")
-        .await
-        .is_empty());
+    assert!(
+        id_set(&app, "/v1/families?updated_since=2030-01-02T08:00:01Z")
+            .await
+            .is_empty()
+    );
 
     app.set_now(at("2030-01-03 09:30:00"));
     app.patch(
@@ -530,11 +442,11 @@ async fn families_filter_by_external_id_language_and_updated_since() {
     .await
     .assert_status(200);
     assert_eq!(
-        ids(&app, "/v1/families?updated_since=2030-01-03T00:00:00Z").await,
+        id_set(&app, "/v1/families?updated_since=2030-01-03T00:00:00Z").await,
         vec![a.clone()]
     );
     assert_eq!(
-        ids(
+        id_set(
             &app,
             "/v1/families?updated_since=2030-01-03T10:30:00%2B01:00"
         )
@@ -542,7 +454,7 @@ async fn families_filter_by_external_id_language_and_updated_since() {
         vec![a.clone()]
     );
     assert_eq!(
-        ids(&app, "/v1/families?external_id=F-1&primary_language=en").await,
+        id_set(&app, "/v1/families?external_id=F-1&primary_language=en").await,
         Vec::<String>::new()
     );
 
@@ -613,7 +525,7 @@ async fn external_ids_are_unique_per_school_among_active_records() {
     .await;
 
     // Another school may hold the same SIS ids.
-    let b = other_admin(&app);
+    let b = app.other_admin();
     let res = app
         .post(
             "/v1/families",
@@ -655,7 +567,10 @@ async fn external_ids_are_unique_per_school_among_active_records() {
         "/v1/students/",
     )
     .await;
-    assert_eq!(ids(&app, "/v1/families?external_id=F-1").await, vec![other]);
+    assert_eq!(
+        id_set(&app, "/v1/families?external_id=F-1").await,
+        vec![other]
+    );
 }
 
 // ---------------------------------------------------------------- guardians
@@ -699,7 +614,7 @@ async fn guardian_round_trip() {
     assert_eq!(got.header("etag").as_deref(), Some("\"1\""));
     assert_eq!(got.body, g);
     assert_eq!(
-        ids(&app, &format!("/v1/families/{fam}/guardians")).await,
+        id_set(&app, &format!("/v1/families/{fam}/guardians")).await,
         vec![id.clone()]
     );
 
@@ -732,7 +647,7 @@ async fn guardian_round_trip() {
     app.delete(&path, &app.admin()).await.assert_status(204);
     refused(&app, Method::GET, &path, &app.admin(), None, 404).await;
     assert_eq!(
-        ids(&app, &format!("/v1/families/{fam}/guardians"))
+        id_set(&app, &format!("/v1/families/{fam}/guardians"))
             .await
             .len(),
         1
@@ -757,19 +672,22 @@ async fn guardians_filter_by_family_and_language() {
     let c = c["id"].as_str().unwrap_or_default().to_string();
 
     assert_eq!(
-        ids(&app, &format!("/v1/guardians?family_id={f1}")).await,
+        id_set(&app, &format!("/v1/guardians?family_id={f1}")).await,
         sorted(vec![&a, &b])
     );
     assert_eq!(
-        ids(&app, &format!("/v1/families/{f2}/guardians")).await,
+        id_set(&app, &format!("/v1/families/{f2}/guardians")).await,
         vec![c.clone()]
     );
-    assert_eq!(ids(&app, "/v1/guardians").await, sorted(vec![&a, &b, &c]));
     assert_eq!(
-        ids(&app, "/v1/guardians?preferred_language=VI").await,
+        id_set(&app, "/v1/guardians").await,
+        sorted(vec![&a, &b, &c])
+    );
+    assert_eq!(
+        id_set(&app, "/v1/guardians?preferred_language=VI").await,
         vec![c.clone()]
     );
-    assert_eq!(ids(&app, "/v1/guardians?q=bea").await, vec![b.clone()]);
+    assert_eq!(id_set(&app, "/v1/guardians?q=bea").await, vec![b.clone()]);
     refused(
         &app,
         Method::GET,
@@ -817,7 +735,7 @@ async fn student_round_trip() {
     assert_eq!(got.header("etag").as_deref(), Some("\"1\""));
     assert_eq!(got.body, s);
     assert_eq!(
-        ids(&app, &format!("/v1/families/{fam}/students")).await,
+        id_set(&app, &format!("/v1/families/{fam}/students")).await,
         vec![id.clone()]
     );
 
@@ -850,7 +768,7 @@ async fn student_round_trip() {
         404,
     )
     .await;
-    assert!(ids(&app, "/v1/students").await.is_empty());
+    assert!(id_set(&app, "/v1/students").await.is_empty());
     assert_eq!(app.count("students"), 1);
     assert_eq!(app.count("guardian_student_links"), 1);
 }
@@ -881,42 +799,42 @@ async fn students_filter_by_external_id_grade_iep_and_family() {
     let c = mk(f2.clone(), "S-3", "3", true).await;
 
     assert_eq!(
-        ids(&app, "/v1/students?external_id=S-2").await,
+        id_set(&app, "/v1/students?external_id=S-2").await,
         vec![b.clone()]
     );
     assert_eq!(
-        ids(&app, "/v1/students?grade_level=3").await,
+        id_set(&app, "/v1/students?grade_level=3").await,
         sorted(vec![&b, &c])
     );
     assert_eq!(
-        ids(&app, "/v1/students?grade_level=K").await,
+        id_set(&app, "/v1/students?grade_level=K").await,
         vec![a.clone()]
     );
     assert_eq!(
-        ids(&app, "/v1/students?has_iep=true").await,
+        id_set(&app, "/v1/students?has_iep=true").await,
         sorted(vec![&a, &c])
     );
     assert_eq!(
-        ids(&app, "/v1/students?has_iep=false").await,
+        id_set(&app, "/v1/students?has_iep=false").await,
         vec![b.clone()]
     );
     assert_eq!(
-        ids(&app, &format!("/v1/students?family_id={f1}")).await,
+        id_set(&app, &format!("/v1/students?family_id={f1}")).await,
         sorted(vec![&a, &b])
     );
     assert_eq!(
-        ids(&app, &format!("/v1/families/{f2}/students")).await,
+        id_set(&app, &format!("/v1/families/{f2}/students")).await,
         vec![c.clone()]
     );
     assert_eq!(
-        ids(&app, &format!("/v1/families/{f1}/students?has_iep=true")).await,
+        id_set(&app, &format!("/v1/families/{f1}/students?has_iep=true")).await,
         vec![a.clone()]
     );
     assert_eq!(
-        ids(&app, "/v1/students?grade_level=3&has_iep=true").await,
+        id_set(&app, "/v1/students?grade_level=3&has_iep=true").await,
         vec![c.clone()]
     );
-    assert_eq!(ids(&app, "/v1/students?q=s-1").await, vec![a.clone()]);
+    assert_eq!(id_set(&app, "/v1/students?q=s-1").await, vec![a.clone()]);
     refused(
         &app,
         Method::GET,
@@ -930,18 +848,10 @@ async fn students_filter_by_external_id_grade_iep_and_family() {
 
 // ---------------------------------------------------------------- links
 
-/// A family with a guardian and a student; returns (family, guardian, student).
-async fn household(app: &TestApp) -> (String, String, String) {
-    let fam = app.family("The Does").await;
-    let g = app.guardian_in(&fam, "Ana").await;
-    let s = app.student_in(&fam, "Sam").await;
-    (fam, g, s)
-}
-
 #[actix_web::test]
 async fn link_round_trip() {
     let app = TestApp::new().await;
-    let (_, g, s) = household(&app).await;
+    let (_, g, s) = app.household().await;
     let body = json!({"guardian_id": g, "relationship": "foster_parent", "legal_guardian": true, "lives_with": true,
                       "emergency_contact": true, "contact_priority": 1, "can_view_records": false,
                       "contact_restricted": true, "starts_on": "2020-09-01", "ends_on": "2199-06-30"});
@@ -1010,7 +920,7 @@ async fn link_round_trip() {
 #[actix_web::test]
 async fn archiving_a_guardian_removes_its_links() {
     let app = TestApp::new().await;
-    let (fam, g, s) = household(&app).await;
+    let (fam, g, s) = app.household().await;
     let g2 = app.guardian_in(&fam, "Luis").await;
     app.link(&s, &g, json!({})).await.assert_status(201);
     app.link(&s, &g2, json!({})).await.assert_status(201);
@@ -1041,7 +951,7 @@ async fn archiving_a_guardian_removes_its_links() {
 #[actix_web::test]
 async fn a_child_may_be_linked_to_a_guardian_of_another_family() {
     let app = TestApp::new().await;
-    let (_, g, s) = household(&app).await;
+    let (_, g, s) = app.household().await;
     let other = app.family("The Roes").await;
     let dad = app.guardian_in(&other, "Rick").await;
     app.link(&s, &g, json!({"relationship": "mother"}))
@@ -1074,7 +984,7 @@ async fn a_child_may_be_linked_to_a_guardian_of_another_family() {
 #[actix_web::test]
 async fn link_refusals() {
     let app = TestApp::new().await;
-    let (_, g, s) = household(&app).await;
+    let (_, g, s) = app.household().await;
     let admin = app.admin();
     let links = format!("/v1/students/{s}/guardians");
     app.link(&s, &g, json!({})).await.assert_status(201);
@@ -1102,7 +1012,7 @@ async fn link_refusals() {
     )
     .await;
     assert_eq!(res.error_fields(), vec!["guardian_id"]);
-    let b = other_admin(&app);
+    let b = app.other_admin();
     let b_fam = app
         .post("/v1/families", &b, json!({"display_name": "B"}))
         .await
@@ -1273,7 +1183,7 @@ async fn link_refusals() {
 async fn links_know_whether_they_hold_today() {
     let app = TestApp::new().await;
     app.set_now(at("2030-06-15 12:00:00"));
-    let (fam, open, s) = household(&app).await;
+    let (fam, open, s) = app.household().await;
     let ended = app.guardian_in(&fam, "Ended").await;
     let future = app.guardian_in(&fam, "Future").await;
     let last_day = app.guardian_in(&fam, "LastDay").await;
@@ -1364,17 +1274,11 @@ async fn links_know_whether_they_hold_today() {
 #[actix_web::test]
 async fn invalid_fields_are_refused_with_their_name() {
     let app = TestApp::new().await;
-    let (fam, _, _) = household(&app).await;
+    let (fam, _, _) = app.household().await;
     let families = "/v1/families";
     let guardians = format!("/v1/families/{fam}/guardians");
     let students = format!("/v1/families/{fam}/students");
-    let g = |extra: Value| {
-        let mut b = json!({"given_name": "Ana", "family_name": "Doe"});
-        b.as_object_mut()
-            .into_iter()
-            .for_each(|m| m.extend(extra.as_object().cloned().unwrap_or_default()));
-        b
-    };
+    let g = |extra: Value| merged(json!({"given_name": "Ana", "family_name": "Doe"}), extra);
     let tomorrow = (Utc::now().date_naive() + Duration::days(2)).to_string();
 
     let cases: Vec<(&str, Value, &str, &str)> = vec![
@@ -1514,7 +1418,7 @@ async fn invalid_fields_are_refused_with_their_name() {
 #[actix_web::test]
 async fn text_with_nul_characters_is_refused() {
     let app = TestApp::new().await;
-    let (fam, g, s) = household(&app).await;
+    let (fam, g, s) = app.household().await;
     let admin = app.admin();
     let nul = "A\u{0}B";
     invalid(
@@ -1604,9 +1508,9 @@ async fn text_with_nul_characters_is_refused() {
 #[actix_web::test]
 async fn another_school_cannot_see_or_touch_them() {
     let app = TestApp::new().await;
-    let (fam, g, s) = household(&app).await;
+    let (fam, g, s) = app.household().await;
     app.link(&s, &g, json!({})).await.assert_status(201);
-    let b = other_admin(&app);
+    let b = app.other_admin();
 
     let family = format!("/v1/families/{fam}");
     let guardian = format!("/v1/guardians/{g}");
@@ -1722,6 +1626,6 @@ async fn another_school_cannot_see_or_touch_them() {
     // School A still sees its own, unchanged, and not B's.
     let a = app.get(&family, &app.admin()).await;
     assert_eq!(a.body["version"], json!(1));
-    assert_eq!(ids(&app, "/v1/families").await, vec![fam]);
-    assert_eq!(ids(&app, "/v1/students").await, vec![s]);
+    assert_eq!(id_set(&app, "/v1/families").await, vec![fam]);
+    assert_eq!(id_set(&app, "/v1/students").await, vec![s]);
 }

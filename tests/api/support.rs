@@ -10,7 +10,7 @@ use actix_web::dev::ServiceResponse;
 use actix_web::http::header::HeaderMap;
 use actix_web::http::Method;
 use actix_web::{test, web};
-use chrono::{NaiveDateTime, SubsecRound, Utc};
+use chrono::{DateTime, NaiveDateTime, SubsecRound, Utc};
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Text};
@@ -133,7 +133,8 @@ pub enum KeyMode {
     Es256,
 }
 
-fn fixture(name: &str) -> Vec<u8> {
+/// The bytes of a file under `tests/fixtures/` (keys for the RS256 and ES256 tests).
+pub fn fixture(name: &str) -> Vec<u8> {
     std::fs::read(format!(
         "{}/tests/fixtures/{name}",
         env!("CARGO_MANIFEST_DIR")
@@ -261,6 +262,11 @@ impl TestApp {
         self.token(Role::Admin)
     }
 
+    /// The admin of `OTHER_SCHOOL`, for tenancy tests.
+    pub fn other_admin(&self) -> String {
+        self.mint(Role::Admin, OTHER_SCHOOL, "admin-b", None, None)
+    }
+
     /// A guardian token for the guardian with this id.
     pub fn guardian(&self, guardian_id: &str) -> String {
         self.mint(
@@ -372,16 +378,20 @@ impl TestApp {
 
     /// Links a guardian to a student with extra fields; returns the response.
     pub async fn link(&self, student: &str, guardian: &str, extra: Value) -> Res {
-        let mut body = json!({ "guardian_id": guardian });
-        if let (Value::Object(b), Value::Object(e)) = (&mut body, extra) {
-            b.extend(e);
-        }
         self.post(
             &format!("/v1/students/{student}/guardians"),
             &self.admin(),
-            body,
+            merged(json!({ "guardian_id": guardian }), extra),
         )
         .await
+    }
+
+    /// A family with a guardian and a student, unlinked; returns (family, guardian, student).
+    pub async fn household(&self) -> (String, String, String) {
+        let fam = self.family("The Does").await;
+        let g = self.guardian_in(&fam, "Ana").await;
+        let s = self.student_in(&fam, "Sam").await;
+        (fam, g, s)
     }
 
     /// Moves the app's clock.
@@ -607,6 +617,202 @@ impl Drop for TestApp {
             }
         }
     }
+}
+
+// ---------------------------------------------------------------- values
+
+/// A time for `set_now`, as `YYYY-MM-DD HH:MM:SS` (UTC).
+pub fn at(s: &str) -> NaiveDateTime {
+    NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M:%S").unwrap_or_else(|e| panic!("{s}: {e}"))
+}
+
+/// A wire timestamp (RFC 3339) as the UTC time it names, to compare with `at` and the clock.
+pub fn time(v: &Value) -> NaiveDateTime {
+    DateTime::parse_from_rfc3339(v.as_str().unwrap_or_else(|| panic!("not a time: {v}")))
+        .unwrap_or_else(|e| panic!("{v}: {e}"))
+        .naive_utc()
+}
+
+/// `base` with the fields of `extra` added or replaced (both JSON objects).
+pub fn merged(mut base: Value, extra: Value) -> Value {
+    if let (Value::Object(b), Value::Object(e)) = (&mut base, extra) {
+        b.extend(e);
+    }
+    base
+}
+
+/// The items as sorted strings, to compare lists whose order does not matter.
+pub fn sorted<S: ToString>(items: impl IntoIterator<Item = S>) -> Vec<String> {
+    let mut out: Vec<String> = items.into_iter().map(|s| s.to_string()).collect();
+    out.sort();
+    out
+}
+
+// ---------------------------------------------------------------- lists
+
+/// The items of a list's first page, as `token` sees it (asserting 200).
+pub async fn page(app: &TestApp, path: &str, token: &str) -> Vec<Value> {
+    let res = app.get(path, token).await;
+    res.assert_status(200);
+    res.body["data"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{path}: not a list: {}", res.text))
+        .clone()
+}
+
+/// The ids of a list's first page as `token` sees it, in the order served.
+pub async fn ids(app: &TestApp, path: &str, token: &str) -> Vec<String> {
+    page(app, path, token)
+        .await
+        .iter()
+        .map(|i| i["id"].as_str().unwrap_or_default().to_string())
+        .collect()
+}
+
+/// `key` of each item of a list's first page as `token` sees it, sorted.
+pub async fn list(app: &TestApp, path: &str, token: &str, key: &str) -> Vec<String> {
+    sorted(
+        page(app, path, token)
+            .await
+            .iter()
+            .map(|i| i[key].as_str().unwrap_or_default().to_string()),
+    )
+}
+
+/// The ids of a list's first page as the admin sees it, sorted: the list as a set.
+pub async fn id_set(app: &TestApp, path: &str) -> Vec<String> {
+    list(app, path, &app.admin(), "id").await
+}
+
+// ---------------------------------------------------------------- writes
+
+/// POSTs as the admin and asserts a 201 at version 1 with ETag "1"; returns the answer.
+pub async fn create_at(app: &TestApp, path: &str, body: Value) -> Res {
+    let res = app.post(path, &app.admin(), body).await;
+    res.assert_status(201);
+    assert_eq!(res.header("etag").as_deref(), Some("\"1\""));
+    assert_eq!(res.body["version"], json!(1));
+    res
+}
+
+/// As `create_at`, and asserts `Location` is `{location_prefix}{id}`; returns the body.
+pub async fn create(app: &TestApp, path: &str, body: Value, location_prefix: &str) -> Value {
+    let res = create_at(app, path, body).await;
+    assert_eq!(
+        res.header("location"),
+        Some(format!("{location_prefix}{}", res.id()))
+    );
+    res.body
+}
+
+/// A PATCH by the admin sent as `application/merge-patch+json`.
+pub async fn merge_patch(app: &TestApp, path: &str, body: Value) -> Res {
+    let req = test::TestRequest::patch()
+        .uri(path)
+        .insert_header(("authorization", format!("Bearer {}", app.admin())))
+        .insert_header(("content-type", "application/merge-patch+json"))
+        .set_payload(body.to_string())
+        .to_request();
+    app.send(req).await
+}
+
+/// Sends a request that must answer 200 and write nothing (a no-op change, a repeated
+/// acknowledgement); returns the answer.
+pub async fn unchanged(
+    app: &TestApp,
+    method: Method,
+    path: &str,
+    token: &str,
+    body: Option<Value>,
+) -> Res {
+    let before = app.snapshot();
+    let res = app
+        .call(method.clone(), path, Some(token), body.as_ref(), &[])
+        .await;
+    res.assert_status(200);
+    app.assert_unchanged(&before, &format!("{method} {path}, which changes nothing,"));
+    res
+}
+
+// ---------------------------------------------------------------- refusals
+
+/// Sends a request that must be refused with `status` as problem+json, writing nothing;
+/// returns the answer.
+pub async fn refused(
+    app: &TestApp,
+    method: Method,
+    path: &str,
+    token: &str,
+    body: Option<Value>,
+    status: u16,
+) -> Res {
+    refused_with(app, method, path, token, body, &[], status).await
+}
+
+/// As `refused`, with extra request headers (`If-Match`, `Idempotency-Key`, …).
+pub async fn refused_with(
+    app: &TestApp,
+    method: Method,
+    path: &str,
+    token: &str,
+    body: Option<Value>,
+    headers: &[(&str, &str)],
+    status: u16,
+) -> Res {
+    let before = app.snapshot();
+    let res = app
+        .call(method.clone(), path, Some(token), body.as_ref(), headers)
+        .await;
+    app.assert_unchanged(
+        &before,
+        &format!("{method} {path}, answered {}: {},", res.status, res.text),
+    );
+    res.assert_problem(status);
+    res
+}
+
+/// As `refused`, and the problem's `errors` must name `field`.
+pub async fn refused_field(
+    app: &TestApp,
+    method: Method,
+    path: &str,
+    token: &str,
+    body: Option<Value>,
+    status: u16,
+    field: &str,
+) -> Res {
+    let res = refused(app, method, path, token, body, status).await;
+    assert!(
+        res.error_fields().iter().any(|f| f == field),
+        "{path}: expected an error on {field}: {}",
+        res.text
+    );
+    res
+}
+
+/// Asserts a 400 from the admin's request, writing nothing, whose `errors` name `field` with
+/// `code` and a message.
+pub async fn invalid(
+    app: &TestApp,
+    method: Method,
+    path: &str,
+    body: Value,
+    field: &str,
+    code: &str,
+) {
+    let res = refused(app, method, path, &app.admin(), Some(body.clone()), 400).await;
+    let errors = res.body["errors"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no errors for {body}: {}", res.text));
+    let e = errors
+        .iter()
+        .find(|e| e["field"] == json!(field) && e["code"] == json!(code))
+        .unwrap_or_else(|| panic!("no `{code}` error on `{field}` for {body}: {}", res.text));
+    assert!(
+        e["message"].as_str().is_some_and(|m| !m.is_empty()),
+        "{}",
+        res.text
+    );
 }
 
 /// Runs `$body` and asserts that it left every table of the database as it found it (see
