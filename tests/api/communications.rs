@@ -141,7 +141,7 @@ async fn staff_roles_log_read_change_acknowledge_and_archive() {
         res.assert_status(200);
         assert_eq!(res.body["acknowledged_by"], json!(sub), "{role}");
         app.delete(&path, &t).await.assert_status(204);
-        app.get(&path, &t).await.assert_problem(404);
+        refused(&app, Method::GET, &path, &t, None, 404).await;
     }
 }
 
@@ -1050,7 +1050,7 @@ async fn changes_are_merge_patches_guarded_by_if_match() {
     assert_eq!(res.body["version"], json!(2));
 
     send(Method::DELETE, None, "\"2\"").await.assert_status(204);
-    app.get(&path, &admin).await.assert_problem(404);
+    refused(&app, Method::GET, &path, &admin, None, 404).await;
     assert!(ids(&app, COMMS, &admin).await.is_empty());
     assert!(
         ids(&app, &format!("/v1/families/{}/timeline", f.fam), &admin)

@@ -63,7 +63,10 @@ async fn visible_students(
 ) -> Vec<String> {
     let mut by_get = Vec::new();
     for id in candidates {
-        let res = app.get(&format!("/v1/students/{id}"), token).await;
+        let path = format!("/v1/students/{id}");
+        let before = app.snapshot();
+        let res = app.get(&path, token).await;
+        app.assert_unchanged(&before, &format!("GET {path}"));
         match res.status {
             200 => by_get.push((*id).clone()),
             _ => {
