@@ -462,6 +462,8 @@ impl TestApp {
         for c in columns {
             tables.entry(c.tbl).or_default().push(c.col);
         }
+        // A query against the wrong schema would find no table, and every snapshot would
+        // then be equal: fail instead.
         assert!(
             tables.contains_key("families"),
             "the catalogue shows no schema: {tables:?}"
@@ -565,7 +567,8 @@ impl Snapshot {
     }
 }
 
-/// A row's first `column=literal`: its id in every table the service has.
+/// A row's first `column=literal`: its id or school in the service's tables, enough to show an
+/// update as one row's changed columns (the pairing only shapes the message).
 fn lead(row: &str) -> &str {
     row.split(", ").next().unwrap_or(row)
 }
