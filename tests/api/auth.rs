@@ -235,13 +235,6 @@ async fn issuer_and_audience_are_checked_when_configured() {
 
 #[actix_web::test]
 async fn rs256_and_es256_tokens_verify_and_algorithm_confusion_is_refused() {
-    let pem = |name: &str| {
-        std::fs::read(format!(
-            "{}/tests/fixtures/{name}",
-            env!("CARGO_MANIFEST_DIR")
-        ))
-        .unwrap()
-    };
     for (mode, alg, private, public) in [
         (
             KeyMode::Rs256,
@@ -258,8 +251,8 @@ async fn rs256_and_es256_tokens_verify_and_algorithm_confusion_is_refused() {
     ] {
         let app = TestApp::with_keys(mode).await;
         let key = match alg {
-            Algorithm::RS256 => EncodingKey::from_rsa_pem(&pem(private)).unwrap(),
-            _ => EncodingKey::from_ec_pem(&pem(private)).unwrap(),
+            Algorithm::RS256 => EncodingKey::from_rsa_pem(&fixture(private)).unwrap(),
+            _ => EncodingKey::from_ec_pem(&fixture(private)).unwrap(),
         };
         let good = encode(&Header::new(alg), &claims(), &key).unwrap();
         assert_eq!(
@@ -273,7 +266,7 @@ async fn rs256_and_es256_tokens_verify_and_algorithm_confusion_is_refused() {
         let confused = encode(
             &Header::new(Algorithm::HS256),
             &claims(),
-            &EncodingKey::from_secret(&pem(public)),
+            &EncodingKey::from_secret(&fixture(public)),
         )
         .unwrap();
         let shared = hs(&claims(), SECRET);
@@ -427,7 +420,7 @@ async fn a_scope_claim_narrows_a_role_and_never_widens_it() {
 async fn another_schools_records_do_not_exist_for_a_caller() {
     let app = TestApp::new().await;
     let family = app.family("Ours").await;
-    let theirs = app.mint(Role::Admin, OTHER_SCHOOL, "admin-b", None, None);
+    let theirs = app.other_admin();
     app.get(&format!("/v1/families/{family}"), &theirs)
         .await
         .assert_problem(404);

@@ -3,9 +3,7 @@
 //! pagination, idempotent creates and the family timeline.
 
 use actix_web::http::Method;
-use chrono::{DateTime, Duration, NaiveDateTime};
-use diesel::prelude::*;
-use diesel::sql_types::BigInt;
+use chrono::{Duration, NaiveDateTime};
 use liaison::auth::Role;
 use serde_json::{json, Value};
 
@@ -15,25 +13,7 @@ use crate::support::*;
 const C: &str = "/v1/concerns";
 const STATUSES: [&str; 5] = ["open", "acknowledged", "in_progress", "resolved", "closed"];
 
-/// A time for `set_now`, as `YYYY-MM-DD HH:MM:SS` (UTC).
-fn at(s: &str) -> NaiveDateTime {
-    NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M:%S").unwrap_or_else(|e| panic!("{s}: {e}"))
-}
-
-/// A wire timestamp as a UTC `NaiveDateTime`.
-fn time(v: &Value) -> NaiveDateTime {
-    DateTime::parse_from_rfc3339(v.as_str().unwrap_or_else(|| panic!("not a time: {v}")))
-        .unwrap_or_else(|e| panic!("{v}: {e}"))
-        .naive_utc()
-}
-
-fn merged(mut base: Value, extra: Value) -> Value {
-    if let (Value::Object(b), Value::Object(e)) = (&mut base, extra) {
-        b.extend(e);
-    }
-    base
-}
-
+/// The strings of a JSON array, sorted.
 fn strs(v: &Value) -> Vec<String> {
     let mut out: Vec<String> = v
         .as_array()
@@ -43,89 +23,6 @@ fn strs(v: &Value) -> Vec<String> {
         .collect();
     out.sort();
     out
-}
-
-fn set(mut v: Vec<String>) -> Vec<String> {
-    v.sort();
-    v
-}
-
-/// Concerns (rows, sum of versions), concern events (rows) and the settings' version: any
-/// write to them changes this. (`assert_nothing_written!` does not look at these tables.)
-fn concern_state(app: &TestApp) -> [i64; 4] {
-    #[derive(QueryableByName)]
-    struct N {
-        #[diesel(sql_type = BigInt)]
-        n: i64,
-    }
-    let sum = |table: &str| {
-        diesel::sql_query(format!(
-            "SELECT CAST(COALESCE(SUM(version), 0) AS BIGINT) AS n FROM {table}"
-        ))
-        .get_result::<N>(&mut *app.conn())
-        .expect("sum")
-        .n
-    };
-    [
-        app.count("concerns"),
-        sum("concerns"),
-        app.count("concern_events"),
-        sum("school_settings"),
-    ]
-}
-
-/// Sends a request that must be refused with `status`, writing nothing; returns the answer.
-async fn refused(
-    app: &TestApp,
-    method: Method,
-    path: &str,
-    token: &str,
-    body: Option<Value>,
-    status: u16,
-) -> Res {
-    refused_with(app, method, path, token, body, &[], status).await
-}
-
-async fn refused_with(
-    app: &TestApp,
-    method: Method,
-    path: &str,
-    token: &str,
-    body: Option<Value>,
-    headers: &[(&str, &str)],
-    status: u16,
-) -> Res {
-    let before = concern_state(app);
-    let res = assert_nothing_written!(
-        app,
-        app.call(method.clone(), path, Some(token), body.as_ref(), headers)
-            .await
-    );
-    assert_eq!(
-        concern_state(app),
-        before,
-        "{method} {path} wrote: {}",
-        res.text
-    );
-    res.assert_problem(status);
-    res
-}
-
-/// A refusal whose problem names `field` in `errors`.
-async fn refused_field(
-    app: &TestApp,
-    method: Method,
-    path: &str,
-    token: &str,
-    body: Option<Value>,
-    field: &str,
-) {
-    let res = refused(app, method, path, token, body, 400).await;
-    assert!(
-        res.error_fields().iter().any(|f| f == field),
-        "{path}: expected an error on {field}: {}",
-        res.text
-    );
 }
 
 /// A family with a guardian (`me`) who sees `kid` but not `hidden` (a link without
@@ -166,6 +63,7 @@ async fn fx(app: &TestApp) -> Fx {
     }
 }
 
+/// A concern's body for `fam`, with `extra` fields.
 fn new_concern(fam: &str, extra: Value) -> Value {
     merged(
         json!({"family_id": fam, "category": "academic", "title": "Homework load"}),
@@ -228,26 +126,7 @@ fn legal(closer: bool, from: &str) -> Vec<String> {
     if closer && ["open", "acknowledged", "in_progress"].contains(&from) {
         v.push("closed");
     }
-    set(v.into_iter().map(str::to_string).collect())
-}
-
-/// The items of a list's first page.
-async fn page(app: &TestApp, path: &str, token: &str) -> Vec<Value> {
-    let res = app.get(path, token).await;
-    res.assert_status(200);
-    res.body["data"]
-        .as_array()
-        .unwrap_or_else(|| panic!("{path}: not a list: {}", res.text))
-        .clone()
-}
-
-/// The ids of a list's first page, in order.
-async fn ids(app: &TestApp, path: &str, token: &str) -> Vec<String> {
-    page(app, path, token)
-        .await
-        .iter()
-        .map(|i| i["id"].as_str().unwrap_or_default().to_string())
-        .collect()
+    sorted(v)
 }
 
 /// A concern's events as `token` sees them: `(kind, visibility)` in order.
@@ -364,7 +243,7 @@ async fn closing_early_needs_a_note_and_resolving_a_resolution() {
         let path = format!("{C}/{id}/transitions");
         for token in [&admin, &pre] {
             for body in [json!({"to": "closed"}), json!({"to": "closed", "note": ""})] {
-                refused_field(&app, Method::POST, &path, token, Some(body), "note").await;
+                refused_field(&app, Method::POST, &path, token, Some(body), 400, "note").await;
             }
         }
         app.set_now(at("2030-02-01 09:00:00"));
@@ -399,6 +278,7 @@ async fn closing_early_needs_a_note_and_resolving_a_resolution() {
             &path,
             &teacher,
             Some(body),
+            400,
             "resolution",
         )
         .await;
@@ -637,12 +517,12 @@ async fn overdue_flips_with_the_clock_and_a_first_response_ends_it() {
     let l = raise(&app, &f.fam, json!({"priority": "low"})).await;
     let overdue = |q: &'static str| {
         let (app, admin) = (&app, &admin);
-        async move { set(ids(app, &format!("{C}?{q}"), admin).await) }
+        async move { sorted(ids(app, &format!("{C}?{q}"), admin).await) }
     };
     assert_eq!(overdue("overdue=true").await, Vec::<String>::new());
     assert_eq!(
         overdue("overdue=false").await,
-        set(vec![u.clone(), h.clone(), l.clone()])
+        sorted(vec![u.clone(), h.clone(), l.clone()])
     );
     // Exactly at due_at it is not yet past due.
     app.set_now(t0 + Duration::hours(4));
@@ -652,7 +532,7 @@ async fn overdue_flips_with_the_clock_and_a_first_response_ends_it() {
     assert_eq!(overdue("overdue=true").await, vec![u.clone()]);
     assert_eq!(
         overdue("overdue=false").await,
-        set(vec![h.clone(), l.clone()])
+        sorted(vec![h.clone(), l.clone()])
     );
     assert_eq!(get(&app, &u).await["overdue"], json!(true));
     let listed = page(&app, &format!("{C}?overdue=true"), &admin).await;
@@ -722,10 +602,17 @@ async fn overdue_flips_with_the_clock_and_a_first_response_ends_it() {
     assert_eq!(overdue("overdue=true").await, vec![l.clone()]);
     assert_eq!(
         overdue("overdue=false").await,
-        set(vec![u.clone(), h.clone()])
+        sorted(vec![u.clone(), h.clone()])
     );
-    let res = app.get(&format!("{C}?overdue=maybe"), &admin).await;
-    res.assert_problem(400);
+    refused(
+        &app,
+        Method::GET,
+        &format!("{C}?overdue=maybe"),
+        &admin,
+        None,
+        400,
+    )
+    .await;
 }
 
 #[actix_web::test]
@@ -904,15 +791,15 @@ async fn a_guardian_sees_their_familys_concerns_and_never_internal_notes() {
     assert_eq!(get(&app, &mine).await["raised_by_kind"], json!("family"));
 
     // Reading: only what is theirs.
-    let seen = set(vec![
+    let seen = sorted(vec![
         family_level.clone(),
         about_kid.clone(),
         mine.clone(),
         family_level_g.clone(),
     ]);
-    assert_eq!(set(ids(&app, C, &g).await), seen);
+    assert_eq!(sorted(ids(&app, C, &g).await), seen);
     assert_eq!(
-        set(ids(&app, &format!("{C}?family_id={}", f.fam), &g).await),
+        sorted(ids(&app, &format!("{C}?family_id={}", f.fam), &g).await),
         seen
     );
     assert_eq!(
@@ -927,17 +814,15 @@ async fn a_guardian_sees_their_familys_concerns_and_never_internal_notes() {
     // A guardian of the family who sees none of its children sees only family-wide concerns.
     let unlinked = app.guardian_in(&f.fam, "Lou").await;
     assert_eq!(
-        set(ids(&app, C, &app.guardian(&unlinked)).await),
-        set(vec![family_level.clone(), family_level_g.clone()])
+        sorted(ids(&app, C, &app.guardian(&unlinked)).await),
+        sorted(vec![family_level.clone(), family_level_g.clone()])
     );
     for id in &seen {
         app.get(&format!("{C}/{id}"), &g).await.assert_status(200);
     }
     for id in [&about_hidden, &elsewhere] {
         for sub in ["", "/comments", "/events"] {
-            app.get(&format!("{C}/{id}{sub}"), &g)
-                .await
-                .assert_problem(404);
+            refused(&app, Method::GET, &format!("{C}/{id}{sub}"), &g, None, 404).await;
         }
         let path = format!("{C}/{id}/comments");
         refused(
@@ -1053,7 +938,7 @@ async fn a_guardian_sees_their_familys_concerns_and_never_internal_notes() {
         "edit/internal",
         "transition/family",
     ];
-    assert_eq!(set(staff), set(want.map(String::from).to_vec()));
+    assert_eq!(sorted(staff), sorted(want));
     let family: Vec<String> = event_kinds(&app, &about_kid, &g)
         .await
         .into_iter()
@@ -1138,6 +1023,7 @@ async fn the_family_rates_a_resolved_concern_once() {
             &path,
             &g,
             Some(json!({"satisfaction": s})),
+            400,
             "satisfaction",
         )
         .await;
@@ -1305,11 +1191,10 @@ async fn staff_roles_work_concerns_and_others_are_refused() {
             format!("{C}/{id}/events"),
             "/v1/settings".to_string(),
         ] {
-            let res = app.get(&path, t).await;
             if *no_read {
-                res.assert_problem(403);
+                refused(&app, Method::GET, &path, t, None, 403).await;
             } else {
-                res.assert_status(200);
+                app.get(&path, t).await.assert_status(200);
             }
         }
     }
@@ -1323,10 +1208,16 @@ async fn staff_roles_work_concerns_and_others_are_refused() {
         refused(&app, m, "/v1/settings", &g, body, 403).await;
     }
     // Another school: as if the concern did not exist.
-    let stranger = app.mint(Role::Admin, OTHER_SCHOOL, "admin-b", None, None);
-    app.get(&format!("{C}/{id}"), &stranger)
-        .await
-        .assert_problem(404);
+    let stranger = app.other_admin();
+    refused(
+        &app,
+        Method::GET,
+        &format!("{C}/{id}"),
+        &stranger,
+        None,
+        404,
+    )
+    .await;
     assert_eq!(ids(&app, C, &stranger).await, Vec::<String>::new());
     refused(
         &app,
@@ -1441,7 +1332,14 @@ async fn edits_assignment_and_the_concern_timeline() {
     assert_eq!(res.body["student_id"], json!(f.kid));
     // A patch that changes nothing writes nothing.
     let v = res.body["version"].clone();
-    let res = refused_ok(&app, &path, &teacher, json!({"category": "behavior"})).await;
+    let res = unchanged(
+        &app,
+        Method::PATCH,
+        &path,
+        &teacher,
+        Some(json!({"category": "behavior"})),
+    )
+    .await;
     assert_eq!(res.body["version"], v);
     // Status and the derived times are not editable; a student must go with the family.
     for (body, field) in [
@@ -1457,7 +1355,7 @@ async fn edits_assignment_and_the_concern_timeline() {
         (json!({"title": ""}), "title"),
         (json!({"title": null}), "title"),
     ] {
-        refused_field(&app, Method::PATCH, &path, &teacher, Some(body), field).await;
+        refused_field(&app, Method::PATCH, &path, &teacher, Some(body), 400, field).await;
     }
     let res = refused(
         &app,
@@ -1488,7 +1386,7 @@ async fn edits_assignment_and_the_concern_timeline() {
         ),
         (json!({"family_id": f.fam, "title": "x"}), "category"),
     ] {
-        refused_field(&app, Method::POST, C, &teacher, Some(body), field).await;
+        refused_field(&app, Method::POST, C, &teacher, Some(body), 400, field).await;
     }
     let res = refused(
         &app,
@@ -1610,24 +1508,20 @@ async fn edits_assignment_and_the_concern_timeline() {
             events[5]["id"].as_str().unwrap().to_string()
         ]
     );
-    app.get(&format!("{C}/{id}/events?limit=0"), &admin)
-        .await
-        .assert_problem(400);
-    app.get(&format!("{C}/{id}/comments?kind=edit"), &admin)
-        .await
-        .assert_problem(400);
+    for q in ["events?limit=0", "comments?kind=edit"] {
+        refused(
+            &app,
+            Method::GET,
+            &format!("{C}/{id}/{q}"),
+            &admin,
+            None,
+            400,
+        )
+        .await;
+    }
     app.get(&format!("{C}/{other}/events"), &admin)
         .await
         .assert_status(200);
-}
-
-/// A PATCH that must answer 200 and write nothing.
-async fn refused_ok(app: &TestApp, path: &str, token: &str, body: Value) -> Res {
-    let before = concern_state(app);
-    let res = app.patch(path, token, body).await;
-    res.assert_status(200);
-    assert_eq!(concern_state(app), before, "{path} wrote");
-    res
 }
 
 #[actix_web::test]
@@ -1685,8 +1579,8 @@ async fn filters_narrow_the_list_and_pages_follow_the_cursor() {
         ("updated_since=2030-07-01T10:00:00.000001Z".into(), vec![]),
     ];
     for (q, want) in cases {
-        let got = set(ids(&app, &format!("{C}?{q}"), &admin).await);
-        assert_eq!(got, set(want.into_iter().cloned().collect()), "{q}");
+        let got = sorted(ids(&app, &format!("{C}?{q}"), &admin).await);
+        assert_eq!(got, sorted(want), "{q}");
     }
     let pre = app.token(Role::Pre);
     assert_eq!(
@@ -1768,7 +1662,7 @@ async fn a_retried_create_with_its_idempotency_key_replays_the_first_answer() {
     first.assert_status(201);
     let id = first.id();
     assert_eq!(first.header("location"), Some(format!("{C}/{id}")));
-    let before = concern_state(&app);
+    let before = app.snapshot();
     app.set_now(app.clock.now() + Duration::minutes(5));
     let again = app
         .call(
@@ -1782,7 +1676,7 @@ async fn a_retried_create_with_its_idempotency_key_replays_the_first_answer() {
     again.assert_status(201);
     assert_eq!(again.body, first.body);
     assert_eq!(again.header("location"), first.header("location"));
-    assert_eq!(concern_state(&app), before);
+    app.assert_unchanged(&before, "the replayed create");
     let other = new_concern(&fam, json!({"priority": "low"}));
     refused_with(
         &app,
@@ -1820,7 +1714,7 @@ async fn a_retried_create_with_its_idempotency_key_replays_the_first_answer() {
         )
         .await;
     one.assert_status(201);
-    let before = concern_state(&app);
+    let before = app.snapshot();
     let two = app
         .call(
             Method::POST,
@@ -1832,7 +1726,7 @@ async fn a_retried_create_with_its_idempotency_key_replays_the_first_answer() {
         .await;
     two.assert_status(201);
     assert_eq!(two.body, one.body);
-    assert_eq!(concern_state(&app), before);
+    app.assert_unchanged(&before, "the replayed comment");
 }
 
 #[actix_web::test]

@@ -2,17 +2,11 @@
 //! `can_view_records` lets them see, their own links; never a write.
 
 use actix_web::http::Method;
-use chrono::NaiveDateTime;
 use liaison::auth::Role;
 use serde_json::{json, Value};
 
 use crate::assert_nothing_written;
 use crate::support::*;
-
-/// A time for `set_now`, as `YYYY-MM-DD HH:MM:SS` (UTC).
-fn at(s: &str) -> NaiveDateTime {
-    NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M:%S").unwrap_or_else(|e| panic!("{s}: {e}"))
-}
 
 /// A guardian (`me`) with a co-parent and a linked child in their family, and another family
 /// with its own guardian and child.
@@ -61,44 +55,6 @@ async fn home(app: &TestApp) -> Home {
     }
 }
 
-/// GETs a list as `token` (asserting 200) and returns `key` of each item, sorted.
-async fn list(app: &TestApp, path: &str, token: &str, key: &str) -> Vec<String> {
-    let res = app.get(path, token).await;
-    res.assert_status(200);
-    let items = res.body["data"]
-        .as_array()
-        .unwrap_or_else(|| panic!("not a list: {}", res.text));
-    let mut out: Vec<String> = items
-        .iter()
-        .map(|i| i[key].as_str().unwrap_or_default().to_string())
-        .collect();
-    out.sort();
-    out
-}
-
-fn sorted(mut v: Vec<&String>) -> Vec<String> {
-    v.sort();
-    v.into_iter().cloned().collect()
-}
-
-/// Sends a request that must be refused with `status`, writing nothing; returns the answer.
-async fn refused(
-    app: &TestApp,
-    method: Method,
-    path: &str,
-    token: &str,
-    body: Option<Value>,
-    status: u16,
-) -> Res {
-    let res = assert_nothing_written!(
-        app,
-        app.call(method, path, Some(token), body.as_ref(), &[])
-            .await
-    );
-    res.assert_problem(status);
-    res
-}
-
 /// The students a guardian sees: by GET on each candidate, and in both lists.
 async fn visible_students(
     app: &TestApp,
@@ -108,7 +64,10 @@ async fn visible_students(
 ) -> Vec<String> {
     let mut by_get = Vec::new();
     for id in candidates {
-        let res = app.get(&format!("/v1/students/{id}"), token).await;
+        let path = format!("/v1/students/{id}");
+        let before = app.snapshot();
+        let res = app.get(&path, token).await;
+        app.assert_unchanged(&before, &format!("GET {path}"));
         match res.status {
             200 => by_get.push((*id).clone()),
             _ => {
@@ -596,7 +555,7 @@ async fn an_archived_guardians_token_is_refused_as_unauthenticated() {
 async fn a_guardian_token_for_another_schools_guardian_is_refused() {
     let app = TestApp::new().await;
     let h = home(&app).await;
-    let b = app.mint(Role::Admin, OTHER_SCHOOL, "x", None, None);
+    let b = app.other_admin();
     let b_fam = app
         .post("/v1/families", &b, json!({"display_name": "B"}))
         .await

@@ -10,10 +10,10 @@ use actix_web::dev::ServiceResponse;
 use actix_web::http::header::HeaderMap;
 use actix_web::http::Method;
 use actix_web::{test, web};
-use chrono::{NaiveDateTime, SubsecRound, Utc};
+use chrono::{DateTime, NaiveDateTime, SubsecRound, Utc};
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
-use diesel::sql_types::BigInt;
+use diesel::sql_types::{BigInt, Text};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey};
 use liaison::auth::{Keys, Role, TokenRequest};
 use liaison::clock::Clock;
@@ -21,6 +21,7 @@ use liaison::config::DatabaseUrl;
 use liaison::db::{Db, DbConnection};
 use liaison::AppState;
 use serde_json::{json, Value};
+use std::collections::{BTreeMap, BTreeSet};
 
 /// The shared secret the test apps sign with.
 pub const SECRET: &str = "test-secret-0123456789-0123456789-abcdef";
@@ -28,19 +29,6 @@ pub const SECRET: &str = "test-secret-0123456789-0123456789-abcdef";
 pub const SCHOOL: &str = "school-a";
 /// Another school, for tenancy tests.
 pub const OTHER_SCHOOL: &str = "school-b";
-
-/// Every table the suite checks for stray writes.
-pub const TABLES: [&str; 9] = [
-    "families",
-    "guardians",
-    "students",
-    "guardian_student_links",
-    "idempotency_keys",
-    "communications",
-    "concerns",
-    "concern_events",
-    "school_settings",
-];
 
 type Svc = BoxService<Request, ServiceResponse<BoxBody>, actix_web::Error>;
 
@@ -145,7 +133,8 @@ pub enum KeyMode {
     Es256,
 }
 
-fn fixture(name: &str) -> Vec<u8> {
+/// The bytes of a file under `tests/fixtures/` (keys for the RS256 and ES256 tests).
+pub fn fixture(name: &str) -> Vec<u8> {
     std::fs::read(format!(
         "{}/tests/fixtures/{name}",
         env!("CARGO_MANIFEST_DIR")
@@ -273,6 +262,11 @@ impl TestApp {
         self.token(Role::Admin)
     }
 
+    /// The admin of `OTHER_SCHOOL`, for tenancy tests.
+    pub fn other_admin(&self) -> String {
+        self.mint(Role::Admin, OTHER_SCHOOL, "admin-b", None, None)
+    }
+
     /// A guardian token for the guardian with this id.
     pub fn guardian(&self, guardian_id: &str) -> String {
         self.mint(
@@ -384,16 +378,20 @@ impl TestApp {
 
     /// Links a guardian to a student with extra fields; returns the response.
     pub async fn link(&self, student: &str, guardian: &str, extra: Value) -> Res {
-        let mut body = json!({ "guardian_id": guardian });
-        if let (Value::Object(b), Value::Object(e)) = (&mut body, extra) {
-            b.extend(e);
-        }
         self.post(
             &format!("/v1/students/{student}/guardians"),
             &self.admin(),
-            body,
+            merged(json!({ "guardian_id": guardian }), extra),
         )
         .await
+    }
+
+    /// A family with a guardian and a student, unlinked; returns (family, guardian, student).
+    pub async fn household(&self) -> (String, String, String) {
+        let fam = self.family("The Does").await;
+        let g = self.guardian_in(&fam, "Ana").await;
+        let s = self.student_in(&fam, "Sam").await;
+        (fam, g, s)
     }
 
     /// Moves the app's clock.
@@ -419,26 +417,199 @@ impl TestApp {
             .n
     }
 
-    /// A summary of everything stored: the row count of each table and the sum of versions, so
-    /// any insert, update or archive changes it.
-    pub fn snapshot(&self) -> Vec<(String, i64, i64)> {
+    /// Everything the database holds, row by row, read from the catalogue: every table of the
+    /// test's database (SQLite: `sqlite_master`; PostgreSQL: this test's own schema) but diesel's
+    /// migration list, every column named by the catalogue. A table a later migration adds is
+    /// covered with no edit here.
+    pub fn snapshot(&self) -> Snapshot {
         #[derive(QueryableByName)]
-        struct S {
-            #[diesel(sql_type = BigInt)]
-            n: i64,
-            #[diesel(sql_type = BigInt)]
-            v: i64,
+        struct Column {
+            #[diesel(sql_type = Text)]
+            tbl: String,
+            #[diesel(sql_type = Text)]
+            col: String,
         }
-        TABLES
+        #[derive(QueryableByName)]
+        struct Row {
+            #[diesel(sql_type = Text)]
+            tbl: String,
+            #[diesel(sql_type = Text)]
+            row: String,
+        }
+        let pg = self.is_postgres();
+        let mut conn = self.conn();
+        // SQLite's own `sqlite_*` tables are its bookkeeping (autoincrement counters, planner
+        // statistics), not data the service writes.
+        let catalogue = if pg {
+            "SELECT c.table_name::text AS tbl, c.column_name::text AS col \
+             FROM information_schema.columns c \
+             JOIN information_schema.tables t \
+               ON t.table_schema = c.table_schema AND t.table_name = c.table_name \
+             WHERE c.table_schema = current_schema() AND t.table_type = 'BASE TABLE' \
+               AND c.table_name <> '__diesel_schema_migrations' \
+             ORDER BY c.table_name, c.ordinal_position"
+        } else {
+            "SELECT m.name AS tbl, p.name AS col \
+             FROM sqlite_master m, pragma_table_info(m.name) p \
+             WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite\\_%' ESCAPE '\\' \
+               AND m.name <> '__diesel_schema_migrations' \
+             ORDER BY m.name, p.cid"
+        };
+        let columns = diesel::sql_query(catalogue)
+            .load::<Column>(&mut *conn)
+            .expect("catalogue");
+        let mut tables: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        for c in columns {
+            tables.entry(c.tbl).or_default().push(c.col);
+        }
+        // A query against the wrong schema would find no table, and every snapshot would
+        // then be equal: fail instead.
+        assert!(
+            tables.contains_key("families"),
+            "the catalogue shows no schema: {tables:?}"
+        );
+        // One text per row, `column=literal, …`: a SQL literal tells NULL from 'NULL' and
+        // escapes quotes, so two rows read alike only if every column is equal.
+        let literal = |col: &str| {
+            let ident = format!("\"{}\"", col.replace('"', "\"\""));
+            if pg {
+                format!("quote_nullable({ident}::text)")
+            } else {
+                format!("quote({ident})")
+            }
+        };
+        let selects: Vec<String> = tables
             .iter()
-            .map(|t| {
-                let v = if matches!(*t, "idempotency_keys" | "concern_events") { "0" } else { "version" };
-                let q = format!("SELECT CAST(COUNT(*) AS BIGINT) AS n, CAST(COALESCE(SUM({v}), 0) AS BIGINT) AS v FROM {t}");
-                let s = diesel::sql_query(q).get_result::<S>(&mut *self.conn()).expect("snapshot");
-                (t.to_string(), s.n, s.v)
+            .map(|(table, cols)| {
+                let row = cols
+                    .iter()
+                    .map(|c| format!("'{}=' || {}", c.replace('\'', "''"), literal(c)))
+                    .collect::<Vec<_>>()
+                    .join(" || ', ' || ");
+                format!(
+                    "SELECT CAST('{}' AS TEXT) AS tbl, {row} AS row FROM \"{}\"",
+                    table.replace('\'', "''"),
+                    table.replace('"', "\"\"")
+                )
             })
-            .collect()
+            .collect();
+        let rows = diesel::sql_query(selects.join(" UNION ALL "))
+            .load::<Row>(&mut *conn)
+            .expect("snapshot");
+        let mut content: BTreeMap<String, Vec<String>> =
+            tables.into_keys().map(|t| (t, Vec::new())).collect();
+        for r in rows {
+            content.entry(r.tbl).or_default().push(r.row);
+        }
+        for rows in content.values_mut() {
+            rows.sort();
+        }
+        Snapshot(content)
     }
+
+    /// Asserts that the database holds exactly what `before` recorded, naming each table that
+    /// changed and the rows that differ; `what` says what ran in between.
+    #[track_caller]
+    pub fn assert_unchanged(&self, before: &Snapshot, what: &str) {
+        if let Some(changes) = before.changes(&self.snapshot()) {
+            panic!("{what} wrote something:\n{changes}");
+        }
+    }
+}
+
+/// The whole content of a test database: per table, every row as text, in a stable order.
+/// Any insert, update or delete in any table makes two snapshots differ.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Snapshot(BTreeMap<String, Vec<String>>);
+
+impl Snapshot {
+    /// How `later` differs from `self`: per changed table, the rows gone and the rows new, and
+    /// for a row whose first column (its id) is in both, only the columns that changed; a few
+    /// rows of each shown. `None` if nothing differs.
+    pub fn changes(&self, later: &Snapshot) -> Option<String> {
+        const SHOWN: usize = 3;
+        let names: BTreeSet<&String> = self.0.keys().chain(later.0.keys()).collect();
+        let mut out = Vec::new();
+        for name in names {
+            match (self.0.get(name), later.0.get(name)) {
+                (Some(a), Some(b)) if a == b => {}
+                (Some(a), Some(b)) => {
+                    let (mut gone, mut new) = (minus(a, b), minus(b, a));
+                    out.push(format!(
+                        "table {name}: {} row(s) gone, {} new",
+                        gone.len(),
+                        new.len()
+                    ));
+                    let mut changed = Vec::new();
+                    gone.retain(|old| match new.iter().position(|n| lead(n) == lead(old)) {
+                        Some(i) => {
+                            changed.push((*old, new.remove(i)));
+                            false
+                        }
+                        None => true,
+                    });
+                    out.extend(changed.iter().take(SHOWN).map(|(old, new)| {
+                        format!("  ~ {}: {}", lead(old), column_changes(old, new))
+                    }));
+                    out.extend(gone.iter().take(SHOWN).map(|r| format!("  - {}", clip(r))));
+                    out.extend(new.iter().take(SHOWN).map(|r| format!("  + {}", clip(r))));
+                }
+                (None, _) => out.push(format!("table {name}: created")),
+                (_, None) => out.push(format!("table {name}: dropped")),
+            }
+        }
+        (!out.is_empty()).then(|| out.join("\n"))
+    }
+
+    /// The tables it holds, by name.
+    pub fn tables(&self) -> Vec<&str> {
+        self.0.keys().map(String::as_str).collect()
+    }
+}
+
+/// A row's first `column=literal`: its id or school in the service's tables, enough to show an
+/// update as one row's changed columns (the pairing only shapes the message).
+fn lead(row: &str) -> &str {
+    row.split(", ").next().unwrap_or(row)
+}
+
+/// The columns that differ between two versions of a row, `old → new`. Only for reading: a
+/// text holding ", " may split oddly here, while equality always compares whole rows.
+fn column_changes(old: &str, new: &str) -> String {
+    let (o, n): (Vec<&str>, Vec<&str>) = (old.split(", ").collect(), new.split(", ").collect());
+    if o.len() != n.len() {
+        return format!("{} → {}", clip(old), clip(new));
+    }
+    o.iter()
+        .zip(&n)
+        .filter(|(a, b)| a != b)
+        .map(|(a, b)| format!("{} → {}", clip(a), clip(b)))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// At most 300 characters of a row, for a message.
+fn clip(row: &str) -> String {
+    match row.char_indices().nth(300) {
+        Some((i, _)) => format!("{}…", &row[..i]),
+        None => row.to_string(),
+    }
+}
+
+/// The rows of sorted `a` that sorted `b` lacks, duplicates counted.
+fn minus<'a>(a: &'a [String], b: &[String]) -> Vec<&'a String> {
+    let (mut out, mut j) = (Vec::new(), 0);
+    for row in a {
+        while j < b.len() && b[j] < *row {
+            j += 1;
+        }
+        if j < b.len() && b[j] == *row {
+            j += 1;
+        } else {
+            out.push(row);
+        }
+    }
+    out
 }
 
 impl Drop for TestApp {
@@ -451,17 +622,265 @@ impl Drop for TestApp {
     }
 }
 
-/// Asserts that `f` leaves the database as it found it.
+// ---------------------------------------------------------------- values
+
+/// A time for `set_now`, as `YYYY-MM-DD HH:MM:SS` (UTC).
+pub fn at(s: &str) -> NaiveDateTime {
+    NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M:%S").unwrap_or_else(|e| panic!("{s}: {e}"))
+}
+
+/// A wire timestamp (RFC 3339) as the UTC time it names, to compare with `at` and the clock.
+pub fn time(v: &Value) -> NaiveDateTime {
+    DateTime::parse_from_rfc3339(v.as_str().unwrap_or_else(|| panic!("not a time: {v}")))
+        .unwrap_or_else(|e| panic!("{v}: {e}"))
+        .naive_utc()
+}
+
+/// `base` with the fields of `extra` added or replaced (both JSON objects).
+pub fn merged(mut base: Value, extra: Value) -> Value {
+    if let (Value::Object(b), Value::Object(e)) = (&mut base, extra) {
+        b.extend(e);
+    }
+    base
+}
+
+/// The items as sorted strings, to compare lists whose order does not matter.
+pub fn sorted<S: ToString>(items: impl IntoIterator<Item = S>) -> Vec<String> {
+    let mut out: Vec<String> = items.into_iter().map(|s| s.to_string()).collect();
+    out.sort();
+    out
+}
+
+// ---------------------------------------------------------------- lists
+
+/// The items of a list's first page, as `token` sees it (asserting 200).
+pub async fn page(app: &TestApp, path: &str, token: &str) -> Vec<Value> {
+    let res = app.get(path, token).await;
+    res.assert_status(200);
+    res.body["data"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{path}: not a list: {}", res.text))
+        .clone()
+}
+
+/// The ids of a list's first page as `token` sees it, in the order served.
+pub async fn ids(app: &TestApp, path: &str, token: &str) -> Vec<String> {
+    page(app, path, token)
+        .await
+        .iter()
+        .map(|i| i["id"].as_str().unwrap_or_default().to_string())
+        .collect()
+}
+
+/// `key` of each item of a list's first page as `token` sees it, sorted.
+pub async fn list(app: &TestApp, path: &str, token: &str, key: &str) -> Vec<String> {
+    sorted(
+        page(app, path, token)
+            .await
+            .iter()
+            .map(|i| i[key].as_str().unwrap_or_default().to_string()),
+    )
+}
+
+/// The ids of a list's first page as the admin sees it, sorted: the list as a set.
+pub async fn id_set(app: &TestApp, path: &str) -> Vec<String> {
+    list(app, path, &app.admin(), "id").await
+}
+
+// ---------------------------------------------------------------- writes
+
+/// POSTs as the admin and asserts a 201 at version 1 with ETag "1"; returns the answer.
+pub async fn create_at(app: &TestApp, path: &str, body: Value) -> Res {
+    let res = app.post(path, &app.admin(), body).await;
+    res.assert_status(201);
+    assert_eq!(res.header("etag").as_deref(), Some("\"1\""));
+    assert_eq!(res.body["version"], json!(1));
+    res
+}
+
+/// As `create_at`, and asserts `Location` is `{location_prefix}{id}`; returns the body.
+pub async fn create(app: &TestApp, path: &str, body: Value, location_prefix: &str) -> Value {
+    let res = create_at(app, path, body).await;
+    assert_eq!(
+        res.header("location"),
+        Some(format!("{location_prefix}{}", res.id()))
+    );
+    res.body
+}
+
+/// A PATCH by the admin sent as `application/merge-patch+json`.
+pub async fn merge_patch(app: &TestApp, path: &str, body: Value) -> Res {
+    let req = test::TestRequest::patch()
+        .uri(path)
+        .insert_header(("authorization", format!("Bearer {}", app.admin())))
+        .insert_header(("content-type", "application/merge-patch+json"))
+        .set_payload(body.to_string())
+        .to_request();
+    app.send(req).await
+}
+
+/// Sends a request that must answer 200 and write nothing (a no-op change, a repeated
+/// acknowledgement); returns the answer.
+pub async fn unchanged(
+    app: &TestApp,
+    method: Method,
+    path: &str,
+    token: &str,
+    body: Option<Value>,
+) -> Res {
+    let before = app.snapshot();
+    let res = app
+        .call(method.clone(), path, Some(token), body.as_ref(), &[])
+        .await;
+    res.assert_status(200);
+    app.assert_unchanged(&before, &format!("{method} {path}, which changes nothing,"));
+    res
+}
+
+// ---------------------------------------------------------------- refusals
+
+/// Sends a request that must be refused with `status` as problem+json, writing nothing;
+/// returns the answer.
+pub async fn refused(
+    app: &TestApp,
+    method: Method,
+    path: &str,
+    token: &str,
+    body: Option<Value>,
+    status: u16,
+) -> Res {
+    refused_with(app, method, path, token, body, &[], status).await
+}
+
+/// As `refused`, with extra request headers (`If-Match`, `Idempotency-Key`, …).
+pub async fn refused_with(
+    app: &TestApp,
+    method: Method,
+    path: &str,
+    token: &str,
+    body: Option<Value>,
+    headers: &[(&str, &str)],
+    status: u16,
+) -> Res {
+    let before = app.snapshot();
+    let res = app
+        .call(method.clone(), path, Some(token), body.as_ref(), headers)
+        .await;
+    app.assert_unchanged(
+        &before,
+        &format!("{method} {path}, answered {}: {},", res.status, res.text),
+    );
+    res.assert_problem(status);
+    res
+}
+
+/// As `refused`, and the problem's `errors` must name `field`.
+pub async fn refused_field(
+    app: &TestApp,
+    method: Method,
+    path: &str,
+    token: &str,
+    body: Option<Value>,
+    status: u16,
+    field: &str,
+) -> Res {
+    let res = refused(app, method, path, token, body, status).await;
+    assert!(
+        res.error_fields().iter().any(|f| f == field),
+        "{path}: expected an error on {field}: {}",
+        res.text
+    );
+    res
+}
+
+/// Asserts a 400 from the admin's request, writing nothing, whose `errors` name `field` with
+/// `code` and a message.
+pub async fn invalid(
+    app: &TestApp,
+    method: Method,
+    path: &str,
+    body: Value,
+    field: &str,
+    code: &str,
+) {
+    let res = refused(app, method, path, &app.admin(), Some(body.clone()), 400).await;
+    let errors = res.body["errors"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no errors for {body}: {}", res.text));
+    let e = errors
+        .iter()
+        .find(|e| e["field"] == json!(field) && e["code"] == json!(code))
+        .unwrap_or_else(|| panic!("no `{code}` error on `{field}` for {body}: {}", res.text));
+    assert!(
+        e["message"].as_str().is_some_and(|m| !m.is_empty()),
+        "{}",
+        res.text
+    );
+}
+
+/// Runs `$body` and asserts that it left every table of the database as it found it (see
+/// `TestApp::snapshot`); evaluates to what `$body` gave. For every refusal.
 #[macro_export]
 macro_rules! assert_nothing_written {
     ($app:expr, $body:expr) => {{
         let before = $app.snapshot();
         let out = $body;
-        assert_eq!(
-            $app.snapshot(),
-            before,
-            "the refused request wrote something"
-        );
+        $app.assert_unchanged(&before, "the refused request");
         out
     }};
+}
+
+#[actix_web::test]
+async fn the_nothing_written_snapshot_sees_any_change_in_any_table() {
+    let app = TestApp::new().await;
+    let fam = app.family("The Does").await;
+    let before = app.snapshot();
+    // Tables from the catalogue, the newest migration's included; not diesel's bookkeeping.
+    for table in ["families", "audit_events", "changes", "change_sequences"] {
+        assert!(before.tables().contains(&table), "{:?}", before.tables());
+    }
+    assert!(!before.tables().contains(&"__diesel_schema_migrations"));
+    assert_eq!(
+        before.changes(&app.snapshot()),
+        None,
+        "reading changes nothing"
+    );
+    // Each write, however small, is seen, and only its table is named.
+    for (table, sql) in [
+        // NULL becomes the text 'NULL', with no version bump.
+        (
+            "families",
+            format!("UPDATE families SET notes = 'NULL' WHERE id = '{fam}'"),
+        ),
+        (
+            "families",
+            format!("UPDATE families SET notes = NULL WHERE id = '{fam}'"),
+        ),
+        (
+            "change_sequences",
+            "INSERT INTO change_sequences (school_id, last_seq) VALUES ('school-z', 1)".into(),
+        ),
+        (
+            "change_sequences",
+            "UPDATE change_sequences SET last_seq = 2".into(),
+        ),
+        ("change_sequences", "DELETE FROM change_sequences".into()),
+    ] {
+        let before = app.snapshot();
+        diesel::sql_query(&sql)
+            .execute(&mut *app.conn())
+            .expect("raw write");
+        let changes = before
+            .changes(&app.snapshot())
+            .unwrap_or_else(|| panic!("{sql}: not seen"));
+        let named: Vec<&str> = changes
+            .lines()
+            .filter(|l| l.starts_with("table "))
+            .collect();
+        assert_eq!(named.len(), 1, "{sql}: {changes}");
+        assert!(
+            named[0].starts_with(&format!("table {table}: ")),
+            "{sql}: {changes}"
+        );
+    }
 }

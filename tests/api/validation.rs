@@ -1,0 +1,240 @@
+//! Bad input to families, guardians and students: each refusal names the field and the kind of
+//! error, text with NUL characters is refused, and nothing is written.
+
+use actix_web::http::Method;
+use chrono::{Duration, Utc};
+use serde_json::{json, Value};
+
+use crate::support::*;
+
+#[actix_web::test]
+async fn invalid_fields_are_refused_with_their_name() {
+    let app = TestApp::new().await;
+    let (fam, _, _) = app.household().await;
+    let families = "/v1/families";
+    let guardians = format!("/v1/families/{fam}/guardians");
+    let students = format!("/v1/families/{fam}/students");
+    let g = |extra: Value| merged(json!({"given_name": "Ana", "family_name": "Doe"}), extra);
+    let tomorrow = (Utc::now().date_naive() + Duration::days(2)).to_string();
+
+    let cases: Vec<(&str, Value, &str, &str)> = vec![
+        (
+            families,
+            json!({"display_name": "   "}),
+            "display_name",
+            "blank",
+        ),
+        (
+            families,
+            json!({"display_name": ""}),
+            "display_name",
+            "length",
+        ),
+        (families, json!({}), "display_name", "required"),
+        (
+            families,
+            json!({"display_name": "A", "primary_language": "english1"}),
+            "primary_language",
+            "invalid",
+        ),
+        (
+            families,
+            json!({"display_name": "A", "preferred_channel": "fax"}),
+            "preferred_channel",
+            "invalid",
+        ),
+        (
+            families,
+            json!({"display_name": "A", "external_id": " F-1"}),
+            "external_id",
+            "invalid",
+        ),
+        (
+            families,
+            json!({"display_name": "A", "sms_opt_in": "yes"}),
+            "sms_opt_in",
+            "invalid",
+        ),
+        (
+            families,
+            json!({"display_name": "A", "address": {"city": ""}}),
+            "address.city",
+            "length",
+        ),
+        (
+            families,
+            json!({"display_name": "A", "id": "x"}),
+            "id",
+            "unknown_field",
+        ),
+        (
+            guardians.as_str(),
+            g(json!({"email": "ana@"})),
+            "email",
+            "invalid",
+        ),
+        (
+            guardians.as_str(),
+            g(json!({"email": "ana@localhost"})),
+            "email",
+            "invalid",
+        ),
+        (
+            guardians.as_str(),
+            g(json!({"phone": "415 555 0123"})),
+            "phone",
+            "invalid",
+        ),
+        (
+            guardians.as_str(),
+            g(json!({"phone": "+1 415 CALL ME"})),
+            "phone",
+            "invalid",
+        ),
+        (
+            guardians.as_str(),
+            g(json!({"preferred_language": "en_US"})),
+            "preferred_language",
+            "invalid",
+        ),
+        (
+            guardians.as_str(),
+            g(json!({"relationship": "aunt"})),
+            "relationship",
+            "invalid",
+        ),
+        (
+            guardians.as_str(),
+            g(json!({"relationship": "Mother"})),
+            "relationship",
+            "invalid",
+        ),
+        (
+            guardians.as_str(),
+            json!({"given_name": "Ana"}),
+            "family_name",
+            "required",
+        ),
+        (
+            guardians.as_str(),
+            g(json!({"given_name": "\t"})),
+            "given_name",
+            "blank",
+        ),
+        (
+            students.as_str(),
+            json!({"given_name": "S", "family_name": "D", "date_of_birth": tomorrow}),
+            "date_of_birth",
+            "range",
+        ),
+        (
+            students.as_str(),
+            json!({"given_name": "S", "family_name": "D", "date_of_birth": "1899-12-31"}),
+            "date_of_birth",
+            "range",
+        ),
+        (
+            students.as_str(),
+            json!({"given_name": "S", "family_name": "D", "date_of_birth": "02/04/2016"}),
+            "date_of_birth",
+            "invalid",
+        ),
+        (
+            students.as_str(),
+            json!({"given_name": "S", "family_name": "D", "grade_level": ""}),
+            "grade_level",
+            "length",
+        ),
+    ];
+    for (path, body, field, code) in cases {
+        invalid(&app, Method::POST, path, body, field, code).await;
+    }
+}
+
+#[actix_web::test]
+async fn text_with_nul_characters_is_refused() {
+    let app = TestApp::new().await;
+    let (fam, g, s) = app.household().await;
+    let admin = app.admin();
+    let nul = "A\u{0}B";
+    invalid(
+        &app,
+        Method::POST,
+        "/v1/families",
+        json!({"display_name": nul}),
+        "display_name",
+        "invalid",
+    )
+    .await;
+    invalid(
+        &app,
+        Method::POST,
+        "/v1/families",
+        json!({"display_name": "A", "notes": nul}),
+        "notes",
+        "invalid",
+    )
+    .await;
+    invalid(
+        &app,
+        Method::POST,
+        "/v1/families",
+        json!({"display_name": "A", "address": {"line1": nul}}),
+        "address.line1",
+        "invalid",
+    )
+    .await;
+    invalid(
+        &app,
+        Method::POST,
+        &format!("/v1/families/{fam}/guardians"),
+        json!({"given_name": nul, "family_name": "D"}),
+        "given_name",
+        "invalid",
+    )
+    .await;
+    invalid(
+        &app,
+        Method::POST,
+        &format!("/v1/families/{fam}/students"),
+        json!({"given_name": "S", "family_name": "D", "external_id": nul}),
+        "external_id",
+        "invalid",
+    )
+    .await;
+    invalid(
+        &app,
+        Method::PATCH,
+        &format!("/v1/families/{fam}"),
+        json!({"notes": nul}),
+        "notes",
+        "invalid",
+    )
+    .await;
+    invalid(
+        &app,
+        Method::PATCH,
+        &format!("/v1/guardians/{g}"),
+        json!({"family_name": nul}),
+        "family_name",
+        "invalid",
+    )
+    .await;
+    invalid(
+        &app,
+        Method::PATCH,
+        &format!("/v1/students/{s}"),
+        json!({"grade_level": nul}),
+        "grade_level",
+        "invalid",
+    )
+    .await;
+    for q in [
+        "/v1/families?q=A%00B",
+        "/v1/families?external_id=%00",
+        "/v1/students?grade_level=%00",
+        "/v1/guardians?q=%00",
+    ] {
+        refused(&app, Method::GET, q, &admin, None, 400).await;
+    }
+}
