@@ -573,7 +573,7 @@ for b in "${BACKENDS[@]}"; do
   echo "  after the run: $(thousands "$c_fam") families, $(thousands "$c_comms") communications, $(thousands "$c_conc") concerns ($(thousands "$c_acked") acknowledged)"
   echo "  one family's communications: $(thousands "${META[$b:distinct_listed_families]:-?}") families listed, ${META[$b:comms_per_listed_family]:-?} communications each on average"
   echo "  timeline: page $TIMELINE_PAGE p50 / page 1 p50 = $(deep_ratio "$b"); page $TIMELINE_PAGE holds ${DEEP_ITEMS[$b]} items"
-  echo "  transitions: ${SUPPLY[$b:run]:-?} open concerns before the measured run, ${TOTAL[$b:transition]:-?} moves measured (${WARM_TOTAL[$b:transition]:-0} in the warm-up)"
+  echo "  transitions: $(thousands "${SUPPLY[$b:run]:-?}") open concerns before the measured run, $(thousands "${TOTAL[$b:transition]:-?}") moves measured ($(thousands "${WARM_TOTAL[$b:transition]:-0}") in the warm-up)"
   echo "  peak RSS (VmHWM) of the server over the whole run: ${RSS_MIB[$b]} MiB; seeding took ${META[$b:seed_seconds]:-?} s"
 done
 
@@ -612,8 +612,11 @@ line="| change records, storage | — |"
 for b in "${BACKENDS[@]}"; do line+=" ${META[$b:changes_mib_per_million]:-?} MiB per million | | | |"; done
 echo "$line"
 echo
-echo "x ceiling: reads over point_read, writes (creates, transitions) over insert_serial, the mean of $(
-  ((${#CEILING_RUNS[@]} > 0)) && echo "${#CEILING_RUNS[@]} ceiling run(s) in this run" || echo "no ceiling run")."
+if ((${#CEILING_RUNS[@]} > 0)); then
+  echo "x ceiling: reads over point_read, writes (creates, transitions) over insert_serial, the mean of ${#CEILING_RUNS[@]} ceiling run(s) in this run."
+else
+  echo "x ceiling: no ceiling was measured, so no ratios."
+fi
 echo "total time: ${ELAPSED} s (build, seeding, ceiling and all runs)"
 
 # --- warnings ----------------------------------------------------------------------------------
