@@ -39,7 +39,7 @@
 #   BENCH_IDEMPOTENCY  1 = every create sends its own Idempotency-Key (default 1)
 #   BENCH_PORT         port on 127.0.0.1 (default 18089)
 #   BENCH_SKIP_BUILD   1 = use the existing release binary
-#   CARGO_TARGET_DIR   where cargo builds (default ./target)
+#   CARGO_TARGET_DIR   where cargo builds Liaison (default ./target; not passed to the ceiling)
 #   LIAISON_WORKERS, LIAISON_DB_POOL_SIZE  passed to the server when set
 #
 # It reports; it is not a test: it exits 0 when targets are missed, and non-zero only when the
@@ -212,7 +212,8 @@ ceiling() {
   local n=$1 name rps p50 p99
   [[ $CEILING != skip ]] || return 0
   log "ceiling run $n: $CEILING (CEILING_SECONDS=$CEILING_SECONDS)"
-  if ! "$CEILING" >"$DIR/ceiling-$n.txt" 2>"$DIR/ceiling-$n.err"; then
+  # The ceiling builds into its own target dir (its default), never Liaison's.
+  if ! env -u CARGO_TARGET_DIR "$CEILING" >"$DIR/ceiling-$n.txt" 2>"$DIR/ceiling-$n.err"; then
     log "WARNING: ceiling run $n failed; its output:"
     tail -n 20 "$DIR/ceiling-$n.err" "$DIR/ceiling-$n.txt" >&2 || true
     return 0
