@@ -159,3 +159,91 @@ async fn the_docs_page_is_served_without_the_internet() {
     let redirect = get("/docs").await;
     assert_eq!(redirect.status, 308);
 }
+
+/// Every object schema inside `value`, with where it is.
+fn inline_objects<'a>(value: &'a Value, at: String, out: &mut Vec<(String, &'a Value)>) {
+    match value {
+        Value::Object(map) => {
+            for (key, child) in map {
+                let here = format!("{at}/{key}");
+                if child.get("properties").is_some() {
+                    out.push((here.clone(), child));
+                }
+                inline_objects(child, here, out);
+            }
+        }
+        Value::Array(items) => {
+            for (i, child) in items.iter().enumerate() {
+                inline_objects(child, format!("{at}/{i}"), out);
+            }
+        }
+        _ => {}
+    }
+}
+
+#[test]
+fn a_client_generated_from_the_document_gets_one_class_per_resource_and_every_header() {
+    let doc = serde_json::to_value(liaison::openapi::document()).unwrap();
+    let schemas = doc["components"]["schemas"].as_object().unwrap();
+    // No object is spelled out again where its component could be named: a generator would make
+    // a second class of it (a `PageFamilyDataItem` beside `Family`).
+    let mut inline = Vec::new();
+    inline_objects(&doc["paths"], "/paths".into(), &mut inline);
+    for (name, schema) in schemas {
+        inline_objects(schema, format!("/components/schemas/{name}"), &mut inline);
+    }
+    for (at, schema) in &inline {
+        let same: Vec<&String> = schemas
+            .iter()
+            .filter(|(_, s)| s == schema)
+            .map(|(n, _)| n)
+            .collect();
+        assert!(same.is_empty(), "{at} repeats the schema of {same:?}");
+    }
+    let mut lists = 0;
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for (method, op) in item.as_object().unwrap() {
+            let responses = op["responses"].as_object().unwrap();
+            for (status, response) in responses {
+                assert!(
+                    response["headers"]["X-Request-Id"]["schema"]["type"] == "string",
+                    "{method} {path} {status} does not declare X-Request-Id"
+                );
+            }
+            // A list is an operation that takes a cursor.
+            let is_list = op["parameters"]
+                .as_array()
+                .is_some_and(|ps| ps.iter().any(|p| p["name"] == "cursor"));
+            if !is_list {
+                assert!(
+                    responses
+                        .values()
+                        .all(|r| r["headers"].get("Link").is_none()),
+                    "{method} {path} is no list but declares Link"
+                );
+                continue;
+            }
+            lists += 1;
+            let ok = &responses["200"];
+            assert!(
+                ok["headers"]["Link"]["description"]
+                    .as_str()
+                    .is_some_and(|d| d.contains("rel=\"next\"")),
+                "{method} {path} does not declare Link"
+            );
+            let page = ok["content"]["application/json"]["schema"]["$ref"]
+                .as_str()
+                .and_then(|r| r.strip_prefix("#/components/schemas/"))
+                .unwrap_or_else(|| panic!("{method} {path}: the page is not a component"));
+            let items = schemas[page]["properties"]["data"]["items"]["$ref"]
+                .as_str()
+                .and_then(|r| r.strip_prefix("#/components/schemas/"))
+                .unwrap_or_else(|| panic!("{method} {path}: its items are not a $ref"));
+            assert!(
+                schemas[items]["properties"].is_object(),
+                "{method} {path}: {items}"
+            );
+        }
+    }
+    assert!(lists >= 9, "only {lists} lists found");
+}
