@@ -123,6 +123,7 @@ fn finish(api: Document) -> Document {
         }
     }
     declare_response_headers(&mut doc);
+    require_what_responses_send(&mut doc);
     serde_json::from_value(doc).unwrap_or(api)
 }
 
@@ -226,6 +227,103 @@ fn operations(doc: &mut Value) -> impl Iterator<Item = &mut Value> {
         .flat_map(|paths| paths.values_mut())
         .filter_map(Value::as_object_mut)
         .flat_map(|item| item.values_mut())
+}
+
+/// In a schema only answers use, a property that may be `null` is always sent (the server
+/// writes `null` rather than leaving it out; what it leaves out is declared not nullable), so
+/// it is required: a generated client then reads `str | None` instead of `str | None | Unset`.
+/// Schemas that requests use too keep their optional fields, which a client may leave out.
+fn require_what_responses_send(doc: &mut Value) {
+    let mut in_requests = Vec::new();
+    let mut in_responses = Vec::new();
+    for op in operations(doc) {
+        referenced(op.get("requestBody"), &mut in_requests);
+        referenced(op.get("parameters"), &mut in_requests);
+        referenced(op.get("responses"), &mut in_responses);
+    }
+    let Some(schemas) = doc
+        .pointer_mut("/components/schemas")
+        .and_then(Value::as_object_mut)
+    else {
+        return;
+    };
+    for names in [&mut in_requests, &mut in_responses] {
+        let mut i = 0;
+        while i < names.len() {
+            let more = {
+                let mut found = Vec::new();
+                referenced(schemas.get(&names[i]), &mut found);
+                found
+            };
+            for name in more {
+                if !names.contains(&name) {
+                    names.push(name);
+                }
+            }
+            i += 1;
+        }
+    }
+    for name in in_responses.iter().filter(|n| !in_requests.contains(n)) {
+        let Some(schema) = schemas.get_mut(name) else {
+            continue;
+        };
+        let always: Vec<Value> = schema["properties"]
+            .as_object()
+            .into_iter()
+            .flatten()
+            .filter(|(_, prop)| admits_null(prop))
+            .map(|(prop, _)| json!(prop))
+            .collect();
+        if always.is_empty() {
+            continue;
+        }
+        let required = schema
+            .as_object_mut()
+            .map(|s| s.entry("required").or_insert_with(|| json!([])));
+        if let Some(Value::Array(required)) = required {
+            for prop in always {
+                if !required.contains(&prop) {
+                    required.push(prop);
+                }
+            }
+        }
+    }
+}
+
+/// The names of the component schemas `value` refers to, added to `out`.
+fn referenced(value: Option<&Value>, out: &mut Vec<String>) {
+    match value {
+        Some(Value::Object(map)) => {
+            for (key, child) in map {
+                let name = child
+                    .as_str()
+                    .filter(|_| key == "$ref")
+                    .and_then(|r| r.strip_prefix("#/components/schemas/"));
+                match name {
+                    Some(name) if !out.iter().any(|n| n == name) => out.push(name.to_string()),
+                    Some(_) => {}
+                    None => referenced(Some(child), out),
+                }
+            }
+        }
+        Some(Value::Array(items)) => {
+            for item in items {
+                referenced(Some(item), out);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Whether a property's schema allows `null`.
+fn admits_null(prop: &Value) -> bool {
+    prop["type"] == "null"
+        || prop["type"]
+            .as_array()
+            .is_some_and(|t| t.contains(&json!("null")))
+        || prop["oneOf"]
+            .as_array()
+            .is_some_and(|arms| arms.iter().any(|arm| arm["type"] == "null"))
 }
 
 fn is_plain_string(schema: &Value) -> bool {
