@@ -153,11 +153,13 @@ def main() -> int:
     body = FamilyInput(display_name=f"Client flow {run}", external_id=f"CF-{run}",
                        primary_language="es")
     key = f"client-flow-{run}"
-    family = created("create_family", create_family.sync_detailed(
-        client=client, body=body, idempotency_key=key), Family, "/v1/families/{id}")
-    replay = created("create_family (replayed)", create_family.sync_detailed(
-        client=client, body=body, idempotency_key=key), Family, "/v1/families/{id}")
+    first = create_family.sync_detailed(client=client, body=body, idempotency_key=key)
+    family = created("create_family", first, Family, "/v1/families/{id}")
+    check("idempotent-replayed" not in first.headers, "a first answer says it is replayed")
+    retry = create_family.sync_detailed(client=client, body=body, idempotency_key=key)
+    replay = created("create_family (replayed)", retry, Family, "/v1/families/{id}")
     check(replay.id == family.id, "an Idempotency-Key replay made a second family")
+    check(retry.headers.get("idempotent-replayed") == "true", "a replay does not say so")
     check(family.notes is None and family.address is None, "a new family has notes or an address")
 
     # --- guardians, a student and the link between them ------------------------------------------

@@ -175,8 +175,9 @@ fn refer_below(value: &mut Value, named: &[(String, Value)]) {
     }
 }
 
-/// Headers of every answer: `X-Request-Id` on all of them (errors too), and on the 200 of a
-/// list (an answer whose body is a page: `data` and `next_cursor`) the `Link` to the next page.
+/// Headers of every answer: `X-Request-Id` on all of them (errors too), on the 200 of a list
+/// (an answer whose body is a page: `data` and `next_cursor`) the `Link` to the next page, and
+/// on the 201 of a create that takes an `Idempotency-Key` the `Idempotent-Replayed` of a retry.
 fn declare_response_headers(doc: &mut Value) {
     let pages: Vec<String> = doc
         .pointer("/components/schemas")
@@ -199,22 +200,35 @@ fn declare_response_headers(doc: &mut Value) {
             query with the `cursor` of `next_cursor`); present only when there is a next page.",
         "schema": { "type": "string" }
     });
-    for (status, response) in operations(doc)
-        .filter_map(|op| op.get_mut("responses").and_then(Value::as_object_mut))
-        .flat_map(|responses| responses.iter_mut())
-    {
-        let is_page = status == "200"
-            && response
-                .pointer("/content/application~1json/schema/$ref")
-                .and_then(Value::as_str)
-                .is_some_and(|r| pages.iter().any(|p| p == r));
-        let Some(response) = response.as_object_mut() else {
+    let replayed = json!({
+        "description": "`true` when this is the stored answer to an earlier request with the \
+            same `Idempotency-Key` and body; absent on the first answer.",
+        "schema": { "type": "string", "enum": ["true"] }
+    });
+    for op in operations(doc) {
+        let idempotent = op["parameters"]
+            .as_array()
+            .is_some_and(|ps| ps.iter().any(|p| p["name"] == "Idempotency-Key"));
+        let Some(responses) = op.get_mut("responses").and_then(Value::as_object_mut) else {
             continue;
         };
-        let headers = response.entry("headers").or_insert_with(|| json!({}));
-        headers["X-Request-Id"] = request_id.clone();
-        if is_page {
-            headers["Link"] = link.clone();
+        for (status, response) in responses.iter_mut() {
+            let is_page = status == "200"
+                && response
+                    .pointer("/content/application~1json/schema/$ref")
+                    .and_then(Value::as_str)
+                    .is_some_and(|r| pages.iter().any(|p| p == r));
+            let Some(response) = response.as_object_mut() else {
+                continue;
+            };
+            let headers = response.entry("headers").or_insert_with(|| json!({}));
+            headers["X-Request-Id"] = request_id.clone();
+            if is_page {
+                headers["Link"] = link.clone();
+            }
+            if idempotent && status == "201" {
+                headers["Idempotent-Replayed"] = replayed.clone();
+            }
         }
     }
 }

@@ -210,6 +210,15 @@ fn a_client_generated_from_the_document_gets_one_class_per_resource_and_every_he
                     "{method} {path} {status} does not declare X-Request-Id"
                 );
             }
+            let idempotent = op["parameters"]
+                .as_array()
+                .is_some_and(|ps| ps.iter().any(|p| p["name"] == "Idempotency-Key"));
+            if idempotent {
+                assert!(
+                    responses["201"]["headers"]["Idempotent-Replayed"].is_object(),
+                    "{method} {path} does not declare Idempotent-Replayed"
+                );
+            }
             // A list is an operation that takes a cursor.
             let is_list = op["parameters"]
                 .as_array()
