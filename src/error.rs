@@ -61,15 +61,19 @@ pub struct Problem {
     pub detail: String,
     /// The request's `X-Request-Id`, to quote when asking for help.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub request_id: Option<String>,
     /// For validation problems: each field that failed.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub errors: Option<Vec<FieldError>>,
     /// For an illegal state transition: the moves that are legal from the current state.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub allowed: Option<Vec<String>>,
     /// Non-fatal remarks, where the problem kind has them.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub warnings: Option<Vec<String>>,
 }
 

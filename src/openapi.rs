@@ -86,6 +86,7 @@ fn finish(api: Document) -> Document {
     let Ok(mut doc) = serde_json::to_value(&api) else {
         return api;
     };
+    refer_to_components(&mut doc);
     if let Some(schemas) = doc
         .pointer_mut("/components/schemas")
         .and_then(Value::as_object_mut)
@@ -121,7 +122,222 @@ fn finish(api: Document) -> Document {
             }
         }
     }
+    declare_response_headers(&mut doc);
+    require_what_responses_send(&mut doc);
     serde_json::from_value(doc).unwrap_or(api)
+}
+
+/// Where utoipa inlined an object schema that is also a component (it always inlines generic
+/// arguments, so every `Page<T>` carried a copy of `T`), it becomes a `$ref` to that component,
+/// so that a generated client has one class per resource, not a second one for list items.
+/// Only an exact and unique match is replaced.
+fn refer_to_components(doc: &mut Value) {
+    let Some(schemas) = doc
+        .pointer("/components/schemas")
+        .and_then(Value::as_object)
+    else {
+        return;
+    };
+    let named: Vec<(String, Value)> = schemas
+        .iter()
+        .filter(|(_, schema)| schema.get("properties").is_some())
+        .map(|(name, schema)| (name.clone(), schema.clone()))
+        .collect();
+    // Below each component (not the component itself, which would refer to itself) and
+    // everywhere in the operations.
+    if let Some(schemas) = doc
+        .pointer_mut("/components/schemas")
+        .and_then(Value::as_object_mut)
+    {
+        for schema in schemas.values_mut() {
+            refer_below(schema, &named);
+        }
+    }
+    if let Some(paths) = doc.get_mut("paths") {
+        refer_below(paths, &named);
+    }
+}
+
+fn refer_below(value: &mut Value, named: &[(String, Value)]) {
+    let children: Box<dyn Iterator<Item = &mut Value>> = match value {
+        Value::Object(map) => Box::new(map.values_mut()),
+        Value::Array(items) => Box::new(items.iter_mut()),
+        _ => return,
+    };
+    for child in children {
+        let mut same = named.iter().filter(|(_, schema)| schema == child);
+        match (child.get("properties"), same.next(), same.next()) {
+            (Some(_), Some((name, _)), None) => {
+                *child = json!({ "$ref": format!("#/components/schemas/{name}") });
+            }
+            _ => refer_below(child, named),
+        }
+    }
+}
+
+/// Headers of every answer: `X-Request-Id` on all of them (errors too), on the 200 of a list
+/// (an answer whose body is a page: `data` and `next_cursor`) the `Link` to the next page, and
+/// on the 201 of a create that takes an `Idempotency-Key` the `Idempotent-Replayed` of a retry.
+fn declare_response_headers(doc: &mut Value) {
+    let pages: Vec<String> = doc
+        .pointer("/components/schemas")
+        .and_then(Value::as_object)
+        .into_iter()
+        .flatten()
+        .filter(|(_, schema)| {
+            schema.pointer("/properties/data/type") == Some(&json!("array"))
+                && schema.pointer("/properties/next_cursor").is_some()
+        })
+        .map(|(name, _)| format!("#/components/schemas/{name}"))
+        .collect();
+    let request_id = json!({
+        "description": "The caller's `X-Request-Id` if 1 to 128 visible ASCII characters, \
+            else one made here; quoted in problem documents.",
+        "schema": { "type": "string", "minLength": 1, "maxLength": 128, "pattern": "^[!-~]+$" }
+    });
+    let link = json!({
+        "description": "RFC 8288 link to the next page, `<path?query>; rel=\"next\"` (the same \
+            query with the `cursor` of `next_cursor`); present only when there is a next page.",
+        "schema": { "type": "string" }
+    });
+    let replayed = json!({
+        "description": "`true` when this is the stored answer to an earlier request with the \
+            same `Idempotency-Key` and body; absent on the first answer.",
+        "schema": { "type": "string", "enum": ["true"] }
+    });
+    for op in operations(doc) {
+        let idempotent = op["parameters"]
+            .as_array()
+            .is_some_and(|ps| ps.iter().any(|p| p["name"] == "Idempotency-Key"));
+        let Some(responses) = op.get_mut("responses").and_then(Value::as_object_mut) else {
+            continue;
+        };
+        for (status, response) in responses.iter_mut() {
+            let is_page = status == "200"
+                && response
+                    .pointer("/content/application~1json/schema/$ref")
+                    .and_then(Value::as_str)
+                    .is_some_and(|r| pages.iter().any(|p| p == r));
+            let Some(response) = response.as_object_mut() else {
+                continue;
+            };
+            let headers = response.entry("headers").or_insert_with(|| json!({}));
+            headers["X-Request-Id"] = request_id.clone();
+            if is_page {
+                headers["Link"] = link.clone();
+            }
+            if idempotent && status == "201" {
+                headers["Idempotent-Replayed"] = replayed.clone();
+            }
+        }
+    }
+}
+
+/// Every operation object of the document.
+fn operations(doc: &mut Value) -> impl Iterator<Item = &mut Value> {
+    doc.pointer_mut("/paths")
+        .and_then(Value::as_object_mut)
+        .into_iter()
+        .flat_map(|paths| paths.values_mut())
+        .filter_map(Value::as_object_mut)
+        .flat_map(|item| item.values_mut())
+}
+
+/// In a schema only answers use, a property that may be `null` is always sent (the server
+/// writes `null` rather than leaving it out; what it leaves out is declared not nullable), so
+/// it is required: a generated client then reads `str | None` instead of `str | None | Unset`.
+/// Schemas that requests use too keep their optional fields, which a client may leave out.
+fn require_what_responses_send(doc: &mut Value) {
+    let mut in_requests = Vec::new();
+    let mut in_responses = Vec::new();
+    for op in operations(doc) {
+        referenced(op.get("requestBody"), &mut in_requests);
+        referenced(op.get("parameters"), &mut in_requests);
+        referenced(op.get("responses"), &mut in_responses);
+    }
+    let Some(schemas) = doc
+        .pointer_mut("/components/schemas")
+        .and_then(Value::as_object_mut)
+    else {
+        return;
+    };
+    for names in [&mut in_requests, &mut in_responses] {
+        let mut i = 0;
+        while i < names.len() {
+            let more = {
+                let mut found = Vec::new();
+                referenced(schemas.get(&names[i]), &mut found);
+                found
+            };
+            for name in more {
+                if !names.contains(&name) {
+                    names.push(name);
+                }
+            }
+            i += 1;
+        }
+    }
+    for name in in_responses.iter().filter(|n| !in_requests.contains(n)) {
+        let Some(schema) = schemas.get_mut(name) else {
+            continue;
+        };
+        let always: Vec<Value> = schema["properties"]
+            .as_object()
+            .into_iter()
+            .flatten()
+            .filter(|(_, prop)| admits_null(prop))
+            .map(|(prop, _)| json!(prop))
+            .collect();
+        if always.is_empty() {
+            continue;
+        }
+        let required = schema
+            .as_object_mut()
+            .map(|s| s.entry("required").or_insert_with(|| json!([])));
+        if let Some(Value::Array(required)) = required {
+            for prop in always {
+                if !required.contains(&prop) {
+                    required.push(prop);
+                }
+            }
+        }
+    }
+}
+
+/// The names of the component schemas `value` refers to, added to `out`.
+fn referenced(value: Option<&Value>, out: &mut Vec<String>) {
+    match value {
+        Some(Value::Object(map)) => {
+            for (key, child) in map {
+                let name = child
+                    .as_str()
+                    .filter(|_| key == "$ref")
+                    .and_then(|r| r.strip_prefix("#/components/schemas/"));
+                match name {
+                    Some(name) if !out.iter().any(|n| n == name) => out.push(name.to_string()),
+                    Some(_) => {}
+                    None => referenced(Some(child), out),
+                }
+            }
+        }
+        Some(Value::Array(items)) => {
+            for item in items {
+                referenced(Some(item), out);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Whether a property's schema allows `null`.
+fn admits_null(prop: &Value) -> bool {
+    prop["type"] == "null"
+        || prop["type"]
+            .as_array()
+            .is_some_and(|t| t.contains(&json!("null")))
+        || prop["oneOf"]
+            .as_array()
+            .is_some_and(|arms| arms.iter().any(|arm| arm["type"] == "null"))
 }
 
 fn is_plain_string(schema: &Value) -> bool {

@@ -199,6 +199,7 @@ pub struct Communication {
     pub updated_at: DateTime<Utc>,
     /// Remarks on a write that was accepted but deserves a look (`language_mismatch`).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub warnings: Option<Vec<String>>,
 }
 

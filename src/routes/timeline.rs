@@ -46,9 +46,11 @@ pub struct TimelineEntry {
     pub at: DateTime<Utc>,
     /// The communication, for `kind: communication`.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub communication: Option<Communication>,
     /// The concern, for `kind: concern`.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub concern: Option<Concern>,
 }
 

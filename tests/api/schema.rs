@@ -159,3 +159,223 @@ async fn the_docs_page_is_served_without_the_internet() {
     let redirect = get("/docs").await;
     assert_eq!(redirect.status, 308);
 }
+
+/// Every object schema inside `value`, with where it is.
+fn inline_objects<'a>(value: &'a Value, at: String, out: &mut Vec<(String, &'a Value)>) {
+    match value {
+        Value::Object(map) => {
+            for (key, child) in map {
+                let here = format!("{at}/{key}");
+                if child.get("properties").is_some() {
+                    out.push((here.clone(), child));
+                }
+                inline_objects(child, here, out);
+            }
+        }
+        Value::Array(items) => {
+            for (i, child) in items.iter().enumerate() {
+                inline_objects(child, format!("{at}/{i}"), out);
+            }
+        }
+        _ => {}
+    }
+}
+
+#[test]
+fn a_client_generated_from_the_document_gets_one_class_per_resource_and_every_header() {
+    let doc = serde_json::to_value(liaison::openapi::document()).unwrap();
+    let schemas = doc["components"]["schemas"].as_object().unwrap();
+    // No object is spelled out again where its component could be named: a generator would make
+    // a second class of it (a `PageFamilyDataItem` beside `Family`).
+    let mut inline = Vec::new();
+    inline_objects(&doc["paths"], "/paths".into(), &mut inline);
+    for (name, schema) in schemas {
+        inline_objects(schema, format!("/components/schemas/{name}"), &mut inline);
+    }
+    for (at, schema) in &inline {
+        let same: Vec<&String> = schemas
+            .iter()
+            .filter(|(_, s)| s == schema)
+            .map(|(n, _)| n)
+            .collect();
+        assert!(same.is_empty(), "{at} repeats the schema of {same:?}");
+    }
+    let mut lists = 0;
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for (method, op) in item.as_object().unwrap() {
+            let responses = op["responses"].as_object().unwrap();
+            for (status, response) in responses {
+                assert!(
+                    response["headers"]["X-Request-Id"]["schema"]["type"] == "string",
+                    "{method} {path} {status} does not declare X-Request-Id"
+                );
+            }
+            let idempotent = op["parameters"]
+                .as_array()
+                .is_some_and(|ps| ps.iter().any(|p| p["name"] == "Idempotency-Key"));
+            if idempotent {
+                assert!(
+                    responses["201"]["headers"]["Idempotent-Replayed"].is_object(),
+                    "{method} {path} does not declare Idempotent-Replayed"
+                );
+            }
+            // A list is an operation that takes a cursor.
+            let is_list = op["parameters"]
+                .as_array()
+                .is_some_and(|ps| ps.iter().any(|p| p["name"] == "cursor"));
+            if !is_list {
+                assert!(
+                    responses
+                        .values()
+                        .all(|r| r["headers"].get("Link").is_none()),
+                    "{method} {path} is no list but declares Link"
+                );
+                continue;
+            }
+            lists += 1;
+            let ok = &responses["200"];
+            assert!(
+                ok["headers"]["Link"]["description"]
+                    .as_str()
+                    .is_some_and(|d| d.contains("rel=\"next\"")),
+                "{method} {path} does not declare Link"
+            );
+            let page = ok["content"]["application/json"]["schema"]["$ref"]
+                .as_str()
+                .and_then(|r| r.strip_prefix("#/components/schemas/"))
+                .unwrap_or_else(|| panic!("{method} {path}: the page is not a component"));
+            let items = schemas[page]["properties"]["data"]["items"]["$ref"]
+                .as_str()
+                .and_then(|r| r.strip_prefix("#/components/schemas/"))
+                .unwrap_or_else(|| panic!("{method} {path}: its items are not a $ref"));
+            assert!(
+                schemas[items]["properties"].is_object(),
+                "{method} {path}: {items}"
+            );
+            assert_eq!(
+                schemas[page]["required"],
+                serde_json::json!(["data", "next_cursor"]),
+                "{method} {path}: next_cursor is always sent, `null` on the last page"
+            );
+        }
+    }
+    assert!(lists >= 9, "only {lists} lists found");
+}
+
+/// Checks `body` against the component `name` as a generated client reads it: every required
+/// property is there, every property is declared, and `null` only where the schema allows it.
+fn conforms(schemas: &Value, name: &str, body: &Value, at: &str) {
+    let schema = &schemas[name];
+    for required in schema["required"].as_array().into_iter().flatten() {
+        let required = required.as_str().unwrap();
+        assert!(
+            body.get(required).is_some(),
+            "{at}: {name}.{required} is required but was not sent: {body}"
+        );
+    }
+    for (prop, value) in body.as_object().unwrap() {
+        let declared = &schema["properties"][prop];
+        assert!(declared.is_object(), "{at}: {name}.{prop} is not declared");
+        let nullable = declared["type"]
+            .as_array()
+            .is_some_and(|t| t.contains(&"null".into()))
+            || declared["oneOf"]
+                .as_array()
+                .is_some_and(|o| o.iter().any(|s| s["type"] == "null"));
+        if value.is_null() {
+            assert!(nullable, "{at}: {name}.{prop} is null but not nullable");
+            continue;
+        }
+        let target = |s: &Value| {
+            s["$ref"]
+                .as_str()
+                .and_then(|r| r.strip_prefix("#/components/schemas/"))
+                .map(str::to_string)
+        };
+        let nested = target(declared).or_else(|| {
+            declared["oneOf"]
+                .as_array()
+                .and_then(|arms| arms.iter().find_map(target))
+        });
+        if let Some(inner) = nested.filter(|n| schemas[n]["properties"].is_object()) {
+            conforms(schemas, &inner, value, &format!("{at} {prop}"));
+        }
+        if let (Some(inner), Some(items)) = (target(&declared["items"]), value.as_array()) {
+            for item in items {
+                conforms(schemas, &inner, item, &format!("{at} {prop}[]"));
+            }
+        }
+    }
+}
+
+#[actix_web::test]
+async fn answers_send_every_property_the_document_requires_and_no_other() {
+    let app = TestApp::new().await;
+    let admin = app.admin();
+    let doc = serde_json::to_value(liaison::openapi::document()).unwrap();
+    let schemas = &doc["components"]["schemas"];
+    // Resources with as few fields set as may be: what is unset must still be sent, as null.
+    let family = app.family("Minimal").await;
+    let guardian = app.guardian_in(&family, "Ada").await;
+    let student = app.student_in(&family, "Bo").await;
+    app.link(&student, &guardian, serde_json::json!({}))
+        .await
+        .assert_status(201);
+    let communication = app
+        .post(
+            "/v1/communications",
+            &admin,
+            serde_json::json!({ "family_id": family, "channel": "phone", "direction": "inbound" }),
+        )
+        .await;
+    communication.assert_status(201);
+    let concern = app
+        .post(
+            "/v1/concerns",
+            &admin,
+            serde_json::json!({ "family_id": family, "category": "other", "title": "Bus" }),
+        )
+        .await;
+    concern.assert_status(201);
+    let (communication, concern) = (communication.id(), concern.id());
+    let answers = [
+        (format!("/v1/families/{family}"), "Family"),
+        (format!("/v1/guardians/{guardian}"), "Guardian"),
+        (format!("/v1/students/{student}"), "Student"),
+        (
+            format!("/v1/students/{student}/guardians/{guardian}"),
+            "Link",
+        ),
+        (
+            format!("/v1/communications/{communication}"),
+            "Communication",
+        ),
+        (format!("/v1/concerns/{concern}"), "Concern"),
+        ("/v1/settings".to_string(), "Settings"),
+        ("/v1/families".to_string(), "Page_Family"),
+        (format!("/v1/families/{family}/guardians"), "Page_Guardian"),
+        (format!("/v1/families/{family}/students"), "Page_Student"),
+        (format!("/v1/students/{student}/guardians"), "Page_Link"),
+        ("/v1/communications".to_string(), "Page_Communication"),
+        ("/v1/concerns".to_string(), "Page_Concern"),
+        (
+            format!("/v1/concerns/{concern}/events"),
+            "Page_ConcernEvent",
+        ),
+        (
+            format!("/v1/concerns/{concern}/comments"),
+            "Page_ConcernComment",
+        ),
+        (
+            format!("/v1/families/{family}/timeline"),
+            "Page_TimelineEntry",
+        ),
+        (format!("/v1/families/{}", uuid::Uuid::nil()), "Problem"),
+        ("/v1/families?limit=0".to_string(), "Problem"),
+    ];
+    for (path, name) in answers {
+        let res = app.get(&path, &admin).await;
+        assert!(res.status < 500, "{path}: {}", res.status);
+        conforms(schemas, name, &res.body, &path);
+    }
+}
