@@ -12,7 +12,7 @@ use uuid::Uuid;
 use validator::Validate;
 
 use crate::domain::{plain_text, text_enum, Channel, LanguageTag};
-use crate::error::ApiError;
+use crate::error::{ApiError, FieldError};
 use crate::http::extract::{JsonBody, BODY_LIMIT};
 
 text_enum! {
@@ -223,14 +223,16 @@ pub struct ListCommunicationsQuery {
 #[serde(deny_unknown_fields)]
 pub struct AcknowledgeInput {}
 
-/// An acknowledgement's body as JSON: `{}`, or `null` (which the spec's optional body allows).
+/// An acknowledgement's body as JSON: an object (whose names are all refused), or `null` (which
+/// the spec's optional body allows). Read as a map rather than as `AcknowledgeInput`, which
+/// serde would also take from `[]`.
 #[derive(Debug, Deserialize)]
 #[serde(transparent)]
-struct MaybeAcknowledgeInput(#[allow(dead_code)] Option<AcknowledgeInput>);
+struct AnyFields(Option<serde_json::Map<String, serde_json::Value>>);
 
-impl Validate for MaybeAcknowledgeInput {
+impl Validate for AnyFields {
     fn validate(&self) -> Result<(), validator::ValidationErrors> {
-        // No fields, nothing to validate.
+        // Every name is refused below, with the field it names.
         Ok(())
     }
 }
@@ -264,8 +266,21 @@ impl FromRequest for NoBody {
             }
             // The strict JSON extractor judges what was sent: media type, syntax, fields.
             let mut replay = Payload::from(bytes.freeze());
-            JsonBody::<MaybeAcknowledgeInput>::from_request(&req, &mut replay).await?;
-            Ok(NoBody)
+            let fields = JsonBody::<AnyFields>::from_request(&req, &mut replay).await?;
+            let unknown: Vec<FieldError> = fields
+                .value
+                .0
+                .into_iter()
+                .flat_map(|map| map.into_iter())
+                .map(|(name, _)| {
+                    FieldError::new(name, "unknown_field", "this action takes no fields")
+                })
+                .collect();
+            if unknown.is_empty() {
+                Ok(NoBody)
+            } else {
+                Err(ApiError::invalid(unknown))
+            }
         })
     }
 }
