@@ -405,7 +405,7 @@ pub enum AcknowledgeErrors {
     tag = "communications",
     params(("id" = Uuid, Path, description = "The communication's id")),
     request_body(content = Option<AcknowledgeInput>, content_type = "application/json",
-        description = "Nothing, or `{}`"),
+        description = "Nothing, `{}`, or `null`"),
     responses(
         (status = 200, description = "The acknowledged communication", body = Communication,
             headers(("ETag" = String, description = "Its version"))),
