@@ -162,3 +162,18 @@ pub fn find_family(
         .select(FamilyRow::as_select())
         .first(conn)?)
 }
+
+/// The policy's viewer as this module's, on `today`: for the family timeline, which reads
+/// communications through the policy and concerns through this module until concerns move.
+impl From<(&crate::auth::policy::Viewer, NaiveDate)> for Viewer {
+    fn from((viewer, today): (&crate::auth::policy::Viewer, NaiveDate)) -> Viewer {
+        Viewer {
+            school_id: viewer.school_id.clone(),
+            guardian: viewer.guardian.as_ref().map(|g| GuardianView {
+                guardian_id: g.guardian_id.to_string(),
+                family_id: g.family_id.to_string(),
+                today,
+            }),
+        }
+    }
+}

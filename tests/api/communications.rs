@@ -1211,3 +1211,398 @@ async fn a_guardian_without_a_language_goes_by_the_familys() {
     .await;
     assert!(res.body.get("warnings").is_none(), "{}", res.text);
 }
+
+/// An audit event as the tests read it: everything but its id and time.
+#[derive(Debug, PartialEq, Eq)]
+struct Audited {
+    action: String,
+    resource_type: String,
+    resource_id: String,
+    family_id: Option<String>,
+    student_id: Option<String>,
+    actor: String,
+    actor_role: String,
+    request_id: Option<String>,
+    purpose: Option<String>,
+}
+
+/// A change record as the tests read it: everything but its sequence number and time.
+#[derive(Debug, PartialEq, Eq)]
+struct Changed {
+    resource_type: String,
+    resource_id: String,
+    external_id: Option<String>,
+    operation: String,
+    version: i64,
+}
+
+/// Every audit event and change record, oldest first.
+fn records(app: &TestApp) -> (Vec<Audited>, Vec<Changed>) {
+    use diesel::prelude::*;
+    use liaison::db::schema::{audit_events as a, changes as c};
+    let mut conn = app.conn();
+    type AuditTuple = (
+        String,
+        String,
+        String,
+        Option<String>,
+        Option<String>,
+        String,
+        String,
+        Option<String>,
+        Option<String>,
+    );
+    let audited = a::table
+        .order((a::occurred_at.asc(), a::id.asc()))
+        .select((
+            a::action,
+            a::resource_type,
+            a::resource_id,
+            a::family_id,
+            a::student_id,
+            a::actor,
+            a::actor_role,
+            a::request_id,
+            a::purpose,
+        ))
+        .load::<AuditTuple>(&mut *conn)
+        .expect("audit events")
+        .into_iter()
+        .map(|t| Audited {
+            action: t.0,
+            resource_type: t.1,
+            resource_id: t.2,
+            family_id: t.3,
+            student_id: t.4,
+            actor: t.5,
+            actor_role: t.6,
+            request_id: t.7,
+            purpose: t.8,
+        })
+        .collect();
+    let changed = c::table
+        .order(c::seq.asc())
+        .select((
+            c::resource_type,
+            c::resource_id,
+            c::external_id,
+            c::operation,
+            c::version,
+        ))
+        .load::<(String, String, Option<String>, String, i64)>(&mut *conn)
+        .expect("change records")
+        .into_iter()
+        .map(|t| Changed {
+            resource_type: t.0,
+            resource_id: t.1,
+            external_id: t.2,
+            operation: t.3,
+            version: t.4,
+        })
+        .collect();
+    (audited, changed)
+}
+
+/// Sends a write that must answer `status`, and returns the one audit event and the one change
+/// record it left (asserting there is exactly one of each).
+async fn recorded(
+    app: &TestApp,
+    method: Method,
+    path: &str,
+    token: &str,
+    body: Option<Value>,
+    headers: &[(&str, &str)],
+    status: u16,
+) -> (Res, Audited, Changed) {
+    let (audit_before, changes_before) = records(app);
+    let res = app
+        .call(method, path, Some(token), body.as_ref(), headers)
+        .await;
+    res.assert_status(status);
+    let (mut audited, mut changed) = records(app);
+    assert_eq!(audited.len(), audit_before.len() + 1, "{path}: {audited:?}");
+    assert_eq!(
+        changed.len(),
+        changes_before.len() + 1,
+        "{path}: {changed:?}"
+    );
+    let (audit, change) = (
+        audited.remove(audited.len() - 1),
+        changed.remove(changed.len() - 1),
+    );
+    (res, audit, change)
+}
+
+#[actix_web::test]
+async fn every_write_leaves_one_audit_event_and_one_change_record() {
+    let app = TestApp::new().await;
+    let f = fx(&app).await;
+    let teacher = app.token(Role::Teacher);
+    let purpose = "returning Ana's call about Sam";
+    let headers = |request: &'static str| [("x-request-id", request), ("x-purpose", purpose)];
+    let audit =
+        |action: &str, id: &str, student: Option<&str>, actor: &str, role: &str, request: &str| {
+            Audited {
+                action: action.into(),
+                resource_type: "communications".into(),
+                resource_id: id.into(),
+                family_id: Some(f.fam.clone()),
+                student_id: student.map(str::to_string),
+                actor: actor.into(),
+                actor_role: role.into(),
+                request_id: Some(request.into()),
+                purpose: Some(purpose.into()),
+            }
+        };
+    let change = |id: &str, operation: &str, version: i64| Changed {
+        resource_type: "communications".into(),
+        resource_id: id.into(),
+        external_id: None,
+        operation: operation.into(),
+        version,
+    };
+
+    // Logged by a teacher, about Sam.
+    let (res, a, c) = recorded(
+        &app,
+        Method::POST,
+        COMMS,
+        &teacher,
+        Some(comm(
+            &f.fam,
+            json!({"guardian_id": f.me, "student_id": f.kid}),
+        )),
+        &headers("req-create"),
+        201,
+    )
+    .await;
+    let id = res.id();
+    assert_eq!(
+        a,
+        audit(
+            "create",
+            &id,
+            Some(&f.kid),
+            "teacher-1",
+            "teacher",
+            "req-create"
+        )
+    );
+    assert_eq!(c, change(&id, "create", 1));
+    let path = format!("{COMMS}/{id}");
+
+    // Changed: the record follows the row, now about no student.
+    let (_, a, c) = recorded(
+        &app,
+        Method::PATCH,
+        &path,
+        &teacher,
+        Some(json!({"subject": "Called back", "student_id": null})),
+        &headers("req-update"),
+        200,
+    )
+    .await;
+    assert_eq!(
+        a,
+        audit("update", &id, None, "teacher-1", "teacher", "req-update")
+    );
+    assert_eq!(c, change(&id, "update", 2));
+    // A change that changes nothing records nothing.
+    unchanged(
+        &app,
+        Method::PATCH,
+        &path,
+        &teacher,
+        Some(json!({"subject": "Called back"})),
+    )
+    .await;
+
+    // Acknowledged by Ana.
+    let ana = app.guardian(&f.me);
+    let (res, a, c) = recorded(
+        &app,
+        Method::POST,
+        &format!("{path}/acknowledge"),
+        &ana,
+        None,
+        &headers("req-ack"),
+        200,
+    )
+    .await;
+    assert_eq!(res.body["version"], json!(3));
+    let ana_sub = format!("guardian-{}", f.me);
+    assert_eq!(
+        a,
+        audit("acknowledge", &id, None, &ana_sub, "guardian", "req-ack")
+    );
+    assert_eq!(c, change(&id, "update", 3));
+    // Acknowledging again records nothing.
+    unchanged(
+        &app,
+        Method::POST,
+        &format!("{path}/acknowledge"),
+        &ana,
+        None,
+    )
+    .await;
+
+    // Archived by the admin.
+    let (_, a, c) = recorded(
+        &app,
+        Method::DELETE,
+        &path,
+        &app.admin(),
+        None,
+        &headers("req-archive"),
+        204,
+    )
+    .await;
+    assert_eq!(
+        a,
+        audit("archive", &id, None, "admin-1", "admin", "req-archive")
+    );
+    assert_eq!(c, change(&id, "archive", 4));
+
+    // A guardian's own message is recorded as theirs, with the child it is about.
+    let (res, a, c) = recorded(
+        &app,
+        Method::POST,
+        COMMS,
+        &ana,
+        Some(comm(
+            &f.fam,
+            json!({"channel": "portal", "direction": "inbound", "student_id": f.kid}),
+        )),
+        &headers("req-portal"),
+        201,
+    )
+    .await;
+    let mine = res.id();
+    assert_eq!(
+        a,
+        audit(
+            "create",
+            &mine,
+            Some(&f.kid),
+            &ana_sub,
+            "guardian",
+            "req-portal"
+        )
+    );
+    assert_eq!(c, change(&mine, "create", 1));
+}
+
+#[actix_web::test]
+async fn a_refused_or_failed_write_records_nothing() {
+    let app = TestApp::new().await;
+    let f = fx(&app).await;
+    let id = log(&app, &f.fam, json!({"guardian_id": f.co})).await;
+    let path = format!("{COMMS}/{id}");
+    let admin = app.admin();
+    // A contact the rules refuse, on create and on change; a stale change; a stale archive:
+    // each leaves no audit event, no change record, nothing at all.
+    let sms = comm(&f.fam, json!({"guardian_id": f.co, "channel": "sms"}));
+    refused(&app, Method::POST, COMMS, &admin, Some(sms), 422).await;
+    let to_sms = Some(json!({"channel": "sms"}));
+    refused(&app, Method::PATCH, &path, &admin, to_sms, 422).await;
+    let stale = [("if-match", "\"7\"")];
+    let late = Some(json!({"subject": "late"}));
+    refused_with(&app, Method::PATCH, &path, &admin, late, &stale, 412).await;
+    refused_with(&app, Method::DELETE, &path, &admin, None, &stale, 412).await;
+}
+
+#[actix_web::test]
+async fn a_guardian_cannot_keep_their_message_from_their_family() {
+    let app = TestApp::new().await;
+    let f = fx(&app).await;
+    let me = app.guardian(&f.me);
+    let portal = |visibility: &str| {
+        comm(
+            &f.fam,
+            json!({"channel": "portal", "direction": "inbound", "visibility": visibility}),
+        )
+    };
+    let res = refused_field(
+        &app,
+        Method::POST,
+        COMMS,
+        &me,
+        Some(portal("staff")),
+        400,
+        "visibility",
+    )
+    .await;
+    assert!(res.body["errors"][0]["message"]
+        .as_str()
+        .is_some_and(|m| !m.is_empty()));
+    // Saying `family` is what happens anyway, and staff may still keep a note among themselves.
+    let res = log_as(
+        &app,
+        &me,
+        &f.fam,
+        json!({"channel": "portal", "direction": "inbound", "visibility": "family"}),
+    )
+    .await;
+    assert_eq!(res.body["visibility"], json!("family"));
+    let res = log_as(&app, &app.admin(), &f.fam, json!({"visibility": "staff"})).await;
+    assert_eq!(res.body["visibility"], json!("staff"));
+}
+
+#[actix_web::test]
+async fn an_acknowledgement_takes_no_fields() {
+    use actix_web::test::TestRequest;
+    let app = TestApp::new().await;
+    let f = fx(&app).await;
+    let me = app.guardian(&f.me);
+    let id = log(&app, &f.fam, json!({})).await;
+    let path = format!("{COMMS}/{id}/acknowledge");
+    let raw = |content_type: &str, body: &str| {
+        TestRequest::post()
+            .uri(&path)
+            .insert_header(("authorization", format!("Bearer {me}")))
+            .insert_header(("content-type", content_type.to_string()))
+            .set_payload(body.to_string())
+            .to_request()
+    };
+    // Fields, even one that sounds right, a key given twice, a body that is not an object.
+    for (body, field) in [
+        (r#"{"note": "thanks"}"#, "note"),
+        (
+            r#"{"acknowledged_at": "2030-01-01T00:00:00Z"}"#,
+            "acknowledged_at",
+        ),
+        (r#"{"note": 1, "note": 1}"#, "note"),
+    ] {
+        let res = assert_nothing_written!(app, app.send(raw("application/json", body)).await);
+        res.assert_problem(400);
+        assert!(
+            res.error_fields().iter().any(|f| f == field),
+            "{body}: {}",
+            res.text
+        );
+    }
+    for body in ["[]", "\"yes\"", "{"] {
+        let res = assert_nothing_written!(app, app.send(raw("application/json", body)).await);
+        res.assert_problem(400);
+    }
+    let res = assert_nothing_written!(app, app.send(raw("text/plain", "ok")).await);
+    res.assert_problem(415);
+
+    // `{}` (and the spec's empty body, `null`) acknowledge.
+    let res = app.send(raw("application/json", "{}")).await;
+    res.assert_status(200);
+    assert_eq!(res.body["acknowledged_by"], json!(f.me));
+    let other = log(&app, &f.fam, json!({})).await;
+    let res = app
+        .send(
+            TestRequest::post()
+                .uri(&format!("{COMMS}/{other}/acknowledge"))
+                .insert_header(("authorization", format!("Bearer {me}")))
+                .insert_header(("content-type", "application/json"))
+                .set_payload("null")
+                .to_request(),
+        )
+        .await;
+    res.assert_status(200);
+    assert_eq!(res.body["acknowledged_by"], json!(f.me));
+}
