@@ -521,3 +521,115 @@ async fn readiness_fails_with_a_503_when_the_database_does_not_answer() {
         "the process is up all the same"
     );
 }
+
+#[actix_web::test]
+async fn problem_types_resolve_on_the_service_without_a_token() {
+    let app = TestApp::new().await;
+    // The type of a real problem document is a reference to a page of this service.
+    let refused = app.call(Method::GET, "/v1/families", None, None, &[]).await;
+    let type_ = refused.assert_problem(401)["type"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(type_, "/problems/unauthorized");
+    let page = app.call(Method::GET, &type_, None, None, &[]).await;
+    page.assert_status(200);
+    assert_eq!(
+        page.header("content-type").as_deref(),
+        Some("application/json")
+    );
+    assert_eq!(page.body["type"], type_);
+    assert_eq!(page.body["slug"], "unauthorized");
+    assert_eq!(page.body["title"], refused.body["title"]);
+    assert_eq!(page.body["status"], 401);
+    assert!(page.body["meaning"].as_str().is_some_and(|m| !m.is_empty()));
+    assert!(page.body["what_to_do"]
+        .as_str()
+        .is_some_and(|m| !m.is_empty()));
+
+    // The index lists every kind the code knows, each with a page of its own.
+    let index = app.call(Method::GET, "/problems", None, None, &[]).await;
+    index.assert_status(200);
+    let listed: Vec<&str> = index.body["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["slug"].as_str().unwrap())
+        .collect();
+    let known: Vec<&str> = liaison::http::problem_types::ALL
+        .iter()
+        .map(|p| p.slug)
+        .collect();
+    assert_eq!(listed, known);
+    for slug in [
+        "validation",
+        "contact-restricted",
+        "token-expired",
+        "uri-too-long",
+    ] {
+        assert!(listed.contains(&slug), "{slug}");
+        let one = app
+            .call(Method::GET, &format!("/problems/{slug}"), None, None, &[])
+            .await;
+        one.assert_status(200);
+        assert_eq!(one.body["type"], format!("/problems/{slug}"));
+    }
+
+    // A browser gets a page it can show.
+    let browser = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8";
+    let html = app
+        .call(
+            Method::GET,
+            "/problems/precondition-failed",
+            None,
+            None,
+            &[("accept", browser)],
+        )
+        .await;
+    html.assert_status(200);
+    assert_eq!(
+        html.header("content-type").as_deref(),
+        Some("text/html; charset=utf-8")
+    );
+    assert!(
+        html.text.contains("<h1>Precondition failed</h1>"),
+        "{}",
+        html.text
+    );
+    assert!(html.text.contains("<code>If-Match</code>"), "{}", html.text);
+    assert_eq!(html.header("vary").as_deref(), Some("Accept"));
+    let index = app
+        .call(Method::GET, "/problems", None, None, &[("accept", browser)])
+        .await;
+    assert!(index
+        .text
+        .contains("href=\"/problems/sms-consent-missing\""));
+    // JSON when JSON ranks at least as high.
+    let json = app
+        .call(
+            Method::GET,
+            "/problems/precondition-failed",
+            None,
+            None,
+            &[("accept", "text/html;q=0.5, application/json")],
+        )
+        .await;
+    assert_eq!(json.body["status"], 412);
+
+    // An unknown slug is a 404 problem; other methods a 405.
+    app.call(Method::GET, "/problems/no-such-thing", None, None, &[])
+        .await
+        .assert_problem(404);
+    let post = assert_nothing_written!(
+        app,
+        app.call(
+            Method::POST,
+            "/problems/validation",
+            None,
+            Some(&json!({})),
+            &[]
+        )
+        .await
+    );
+    post.assert_problem(405);
+}
