@@ -633,3 +633,74 @@ async fn problem_types_resolve_on_the_service_without_a_token() {
     );
     post.assert_problem(405);
 }
+
+#[actix_web::test]
+async fn an_empty_or_malformed_if_match_is_a_400_wherever_it_is_honoured() {
+    let app = TestApp::new().await;
+    let t = app.admin();
+    let family = app.family("Guarded").await;
+    let path = format!("/v1/families/{family}");
+    let patch = json!({ "notes": "changed" });
+    for value in ["", " ", ",", "\"2", "W/2", "*, \"1\"", "\"1\" \"2\"", "one"] {
+        for (method, body) in [(Method::PATCH, Some(patch.clone())), (Method::DELETE, None)] {
+            let res = assert_nothing_written!(
+                app,
+                send_with(&app, method.clone(), &path, &t, body, ("if-match", value)).await
+            );
+            assert_eq!(
+                res.status, 400,
+                "{method} If-Match: {value:?}: {}",
+                res.text
+            );
+            assert_eq!(res.assert_problem(400)["type"], "/problems/bad-request");
+        }
+    }
+    let settings = assert_nothing_written!(
+        app,
+        send_with(
+            &app,
+            Method::PATCH,
+            "/v1/settings",
+            &t,
+            Some(json!({})),
+            ("if-match", "")
+        )
+        .await
+    );
+    settings.assert_problem(400);
+    // What the documented pattern allows is never a 400: empty list elements, blanks, a bare
+    // version, a tag that is no version (a 412 then).
+    let ok = send_with(
+        &app,
+        Method::PATCH,
+        &path,
+        &t,
+        Some(patch.clone()),
+        ("if-match", " , \"1\" ,, "),
+    )
+    .await;
+    ok.assert_status(200);
+    let bare = send_with(
+        &app,
+        Method::PATCH,
+        &path,
+        &t,
+        Some(json!({ "notes": "bare" })),
+        ("if-match", "2"),
+    )
+    .await;
+    bare.assert_status(200);
+    let other = assert_nothing_written!(
+        app,
+        send_with(
+            &app,
+            Method::DELETE,
+            &path,
+            &t,
+            None,
+            ("if-match", "\"03\", W/\"3\", \"x,y\"")
+        )
+        .await
+    );
+    other.assert_problem(412);
+}
