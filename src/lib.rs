@@ -24,7 +24,6 @@ use crate::auth::Keys;
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::db::Db;
-use crate::error::ApiError;
 use crate::http::routing::RouteTable;
 
 /// What every request can reach.
@@ -102,9 +101,10 @@ pub fn app(
         cors = cors.allowed_origin(origin);
     }
     app.app_data(state)
-        .app_data(web::PathConfig::default().error_handler(|err, _| {
-            ApiError::bad_request(format!("the path is malformed: {err}")).into()
-        }))
+        .app_data(
+            web::PathConfig::default()
+                .error_handler(|_, req| http::routing::path_error(req).into()),
+        )
         .service(SwaggerUi::new("/docs/{_:.*}").url("/v1/openapi.json", api))
         .route("/docs", web::get().to(routes::docs_redirect))
         .default_service(web::to(http::routing::fallback))

@@ -704,3 +704,82 @@ async fn an_empty_or_malformed_if_match_is_a_400_wherever_it_is_honoured() {
     );
     other.assert_problem(412);
 }
+
+#[actix_web::test]
+async fn a_malformed_id_in_the_path_is_a_400_naming_the_parameter_in_plain_words() {
+    let app = TestApp::new().await;
+    let t = app.admin();
+    let family = app.family("Pathy").await;
+    let student = app.student_in(&family, "Kid").await;
+    let guardian = app.guardian_in(&family, "Parent").await;
+    let cases: Vec<(Method, String, Option<Value>, Vec<&str>)> = vec![
+        (
+            Method::GET,
+            "/v1/families/not-a-uuid".into(),
+            None,
+            vec!["id"],
+        ),
+        (Method::GET, "/v1/families/%ZZ".into(), None, vec!["id"]),
+        (Method::DELETE, "/v1/guardians/123".into(), None, vec!["id"]),
+        (
+            Method::PATCH,
+            "/v1/students/x".into(),
+            Some(json!({ "given_name": "Y" })),
+            vec!["id"],
+        ),
+        (
+            Method::GET,
+            format!("/v1/students/{student}/guardians/nope"),
+            None,
+            vec!["guardian_id"],
+        ),
+        (
+            Method::DELETE,
+            format!("/v1/students/nope/guardians/{guardian}"),
+            None,
+            vec!["id"],
+        ),
+        (
+            Method::GET,
+            "/v1/students/nope/guardians/nada".into(),
+            None,
+            vec!["id", "guardian_id"],
+        ),
+        (
+            Method::POST,
+            "/v1/concerns/zzz/transitions".into(),
+            Some(json!({ "to": "acknowledged" })),
+            vec!["id"],
+        ),
+    ];
+    for (method, path, body, fields) in cases {
+        let res = assert_nothing_written!(
+            app,
+            app.call(method.clone(), &path, Some(&t), body.as_ref(), &[])
+                .await
+        );
+        let problem = res.assert_problem(400);
+        assert_eq!(problem["type"], "/problems/validation", "{method} {path}");
+        assert_eq!(res.error_fields(), fields, "{method} {path}: {}", res.text);
+        for e in problem["errors"].as_array().unwrap() {
+            assert_eq!(e["code"], "invalid");
+            assert!(e["message"]
+                .as_str()
+                .unwrap()
+                .starts_with("must be a UUID such as "));
+        }
+        for internal in [
+            "deserialize",
+            "UUID parsing",
+            "invalid character",
+            "Path",
+            "found",
+        ] {
+            assert!(
+                !res.text.contains(internal),
+                "{method} {path}: {}",
+                res.text
+            );
+        }
+    }
+}
