@@ -108,6 +108,7 @@ pub fn app(
         .service(SwaggerUi::new("/docs/{_:.*}").url("/v1/openapi.json", api))
         .route("/docs", web::get().to(routes::docs_redirect))
         .default_service(web::to(http::routing::fallback))
+        .wrap(from_fn(http::precheck::middleware))
         .wrap(Condition::new(!cors_origins.is_empty(), cors))
         .wrap(from_fn(http::request_id::problem_fallback))
         .wrap(from_fn(http::request_id::middleware))

@@ -783,3 +783,180 @@ async fn a_malformed_id_in_the_path_is_a_400_naming_the_parameter_in_plain_words
         }
     }
 }
+
+/// Every operation of the OpenAPI document, with its path's parameters filled in.
+fn every_operation() -> Vec<(Method, String)> {
+    let doc = serde_json::to_value(liaison::openapi::document()).unwrap();
+    let mut ops = Vec::new();
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for method in item.as_object().unwrap().keys() {
+            let mut concrete = path.clone();
+            for param in ["{id}", "{guardian_id}"] {
+                concrete = concrete.replace(param, &uuid::Uuid::now_v7().to_string());
+            }
+            concrete = concrete.replace("{slug}", "validation");
+            assert!(
+                !concrete.contains('{'),
+                "a path parameter to fill in: {path}"
+            );
+            ops.push((
+                Method::from_bytes(method.to_uppercase().as_bytes()).unwrap(),
+                concrete,
+            ));
+        }
+    }
+    assert!(ops.len() > 30, "{ops:?}");
+    ops
+}
+
+#[actix_web::test]
+async fn unknown_query_parameters_are_a_400_on_every_endpoint() {
+    let app = TestApp::new().await;
+    let t = app.admin();
+    app.family("Something to write over").await;
+    for (method, path) in every_operation() {
+        let url = format!("{path}?zz_unknown=1&limit=5&zz_unknown=2");
+        let res = assert_nothing_written!(
+            app,
+            app.call(method.clone(), &url, Some(&t), Some(&json!({})), &[])
+                .await
+        );
+        assert_eq!(res.status, 400, "{method} {url}: {}", res.text);
+        assert_eq!(res.assert_problem(400)["type"], "/problems/validation");
+        // Named once, and `limit` as well where the operation takes no such thing.
+        let fields = res.error_fields();
+        assert_eq!(fields[0], "zz_unknown", "{method} {url}: {}", res.text);
+        assert!(fields.len() <= 2, "{method} {url}: {}", res.text);
+        assert!(res.body["errors"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|e| e["code"] == "unknown_parameter"));
+    }
+    // Without a token too, and on what is served beside the API.
+    for path in [
+        "/healthz?x",
+        "/readyz?verbose=1",
+        "/problems?lang=fr",
+        "/v1/openapi.json?download=1",
+    ] {
+        let res = app.call(Method::GET, path, None, None, &[]).await;
+        assert_eq!(
+            res.assert_problem(400)["errors"][0]["code"],
+            "unknown_parameter",
+            "{path}"
+        );
+    }
+    // The declared ones pass.
+    app.get("/v1/families?limit=1&q=some", &t)
+        .await
+        .assert_status(200);
+}
+
+#[actix_web::test]
+async fn malformed_percent_encoding_in_a_query_is_a_400() {
+    let app = TestApp::new().await;
+    let t = app.admin();
+    let family = app.family("Encoded").await;
+    for (path, field) in [
+        ("/v1/families?q=%ZZ".to_string(), "q"),
+        ("/v1/families?q=%FF".to_string(), "q"),
+        ("/v1/families?q=caf%C3".to_string(), "q"),
+        ("/v1/families?q=100%".to_string(), "q"),
+        ("/v1/families?limit=1&%FF=1".to_string(), "query"),
+        (format!("/v1/families/{family}?x=%ZZ"), "x"),
+        ("/healthz?%E9t%E9".to_string(), "query"),
+    ] {
+        let res = assert_nothing_written!(app, app.get(&path, &t).await);
+        assert_eq!(
+            res.assert_problem(400)["type"],
+            "/problems/validation",
+            "{path}"
+        );
+        assert_eq!(res.error_fields(), [field], "{path}: {}", res.text);
+        assert_eq!(res.body["errors"][0]["code"], "invalid_encoding", "{path}");
+    }
+    // Well-formed UTF-8 passes through.
+    app.get("/v1/families?q=caf%C3%A9+au+lait", &t)
+        .await
+        .assert_status(200);
+    // A write with a malformed query writes nothing.
+    let res = assert_nothing_written!(
+        app,
+        app.call(
+            Method::PATCH,
+            &format!("/v1/families/{family}?%ZZ"),
+            Some(&t),
+            Some(&json!({ "notes": "x" })),
+            &[]
+        )
+        .await
+    );
+    res.assert_problem(400);
+}
+
+#[actix_web::test]
+async fn oversized_uris_and_headers_get_problem_documents() {
+    let app = TestApp::new().await;
+    let t = app.admin();
+    let long = format!("/v1/families?q={}", "a".repeat(8 * 1024));
+    let res = assert_nothing_written!(app, app.get(&long, &t).await);
+    assert_eq!(res.assert_problem(414)["type"], "/problems/uri-too-long");
+    // Just under the limit, the request is read (and q judged on its own terms).
+    let under = format!("/v1/families?q={}", "a".repeat(8 * 1024 - 20));
+    assert_ne!(app.get(&under, &t).await.status, 414);
+
+    let big = "b".repeat(16 * 1024);
+    let res = assert_nothing_written!(
+        app,
+        app.call(
+            Method::POST,
+            "/v1/families",
+            Some(&t),
+            Some(&json!({ "display_name": "Headers" })),
+            &[("x-padding", &big)]
+        )
+        .await
+    );
+    assert_eq!(
+        res.assert_problem(431)["type"],
+        "/problems/headers-too-large"
+    );
+    let fits = "b".repeat(12 * 1024);
+    app.call(Method::GET, "/healthz", None, None, &[("x-padding", &fits)])
+        .await
+        .assert_status(200);
+}
+
+#[actix_web::test]
+async fn compressed_request_bodies_are_a_415() {
+    let app = TestApp::new().await;
+    let t = app.admin();
+    for coding in ["gzip", "br", "deflate, identity"] {
+        let res = assert_nothing_written!(
+            app,
+            app.call(
+                Method::POST,
+                "/v1/families",
+                Some(&t),
+                Some(&json!({ "display_name": "Zipped" })),
+                &[("content-encoding", coding)]
+            )
+            .await
+        );
+        assert_eq!(
+            res.assert_problem(415)["type"],
+            "/problems/unsupported-media-type"
+        );
+        assert_eq!(res.header("accept-encoding").as_deref(), Some("identity"));
+    }
+    app.call(
+        Method::POST,
+        "/v1/families",
+        Some(&t),
+        Some(&json!({ "display_name": "Plain" })),
+        &[("content-encoding", "identity")],
+    )
+    .await
+    .assert_status(201);
+}
