@@ -617,9 +617,12 @@ async fn problem_types_resolve_on_the_service_without_a_token() {
     assert_eq!(json.body["status"], 412);
 
     // An unknown slug is a 404 problem; other methods a 405.
-    app.call(Method::GET, "/problems/no-such-thing", None, None, &[])
-        .await
-        .assert_problem(404);
+    let unknown = assert_nothing_written!(
+        app,
+        app.call(Method::GET, "/problems/no-such-thing", None, None, &[])
+            .await
+    );
+    assert_eq!(unknown.assert_problem(404)["type"], "/problems/not-found");
     let post = assert_nothing_written!(
         app,
         app.call(
@@ -631,7 +634,10 @@ async fn problem_types_resolve_on_the_service_without_a_token() {
         )
         .await
     );
-    post.assert_problem(405);
+    assert_eq!(
+        post.assert_problem(405)["type"],
+        "/problems/method-not-allowed"
+    );
 }
 
 #[actix_web::test]
