@@ -21,7 +21,8 @@ import threading
 import jsonschema_rs
 import schemathesis
 
-PROBLEMS = "https://liaison.dev/problems/"
+# Problem types are references relative to the service (RFC 9457), as the API writes them.
+PROBLEMS = "/problems/"
 CONTACT_RULES = {
     PROBLEMS + "contact-not-allowed",
     PROBLEMS + "contact-restricted",

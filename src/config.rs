@@ -71,6 +71,12 @@ impl DatabaseUrl {
     }
 }
 
+/// The clock leeway for token times (`exp`, `nbf`) when `LIAISON_JWT_LEEWAY_SECONDS` is not set.
+pub const DEFAULT_JWT_LEEWAY_SECONDS: u64 = 30;
+/// The largest leeway accepted: beyond five minutes, a clock is broken and should be fixed, not
+/// tolerated.
+pub const MAX_JWT_LEEWAY_SECONDS: u64 = 300;
+
 /// How tokens are verified.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum KeySource {
@@ -96,6 +102,9 @@ pub struct Config {
     pub issuer: Option<String>,
     /// `LIAISON_JWT_AUDIENCE`: when set, tokens must carry this `aud`.
     pub audience: Option<String>,
+    /// `LIAISON_JWT_LEEWAY_SECONDS`: how far the clocks of the identity provider and of this
+    /// service may disagree when checking a token's `exp` and `nbf` (default 30, at most 300).
+    pub jwt_leeway_seconds: u64,
     /// `LIAISON_CORS_ORIGINS`: comma-separated origins allowed to call from a browser; none by default.
     pub cors_origins: Vec<String>,
     /// `LIAISON_DB_POOL_SIZE`: database connections per process (default 4 on SQLite, 16 on PostgreSQL).
@@ -151,6 +160,19 @@ impl Config {
                 ))
             }
         };
+        let jwt_leeway_seconds = match get("LIAISON_JWT_LEEWAY_SECONDS") {
+            Some(v) => v
+                .trim()
+                .parse::<u64>()
+                .ok()
+                .filter(|n| *n <= MAX_JWT_LEEWAY_SECONDS)
+                .ok_or_else(|| {
+                    format!(
+                        "LIAISON_JWT_LEEWAY_SECONDS must be a number of seconds from 0 to {MAX_JWT_LEEWAY_SECONDS}"
+                    )
+                })?,
+            None => DEFAULT_JWT_LEEWAY_SECONDS,
+        };
         let cors_origins = get("LIAISON_CORS_ORIGINS")
             .map(|v| {
                 v.split(',')
@@ -185,6 +207,7 @@ impl Config {
             keys,
             issuer: get("LIAISON_JWT_ISSUER"),
             audience: get("LIAISON_JWT_AUDIENCE"),
+            jwt_leeway_seconds,
             cors_origins,
             pool_size,
             workers,
@@ -228,5 +251,23 @@ mod tests {
         assert!(rs.unwrap_err().contains("PUBLIC_KEY_FILE"));
         let none = Config::from_lookup(|k| (k == "LIAISON_JWT_ALGORITHM").then(|| "none".into()));
         assert!(none.is_err());
+    }
+
+    #[test]
+    fn the_jwt_leeway_is_bounded() {
+        let leeway = |v: &'static str| {
+            Config::from_lookup(move |k| (k == "LIAISON_JWT_LEEWAY_SECONDS").then(|| v.into()))
+        };
+        assert_eq!(
+            Config::from_lookup(|_| None).unwrap().jwt_leeway_seconds,
+            30
+        );
+        assert_eq!(leeway("0").unwrap().jwt_leeway_seconds, 0);
+        assert_eq!(leeway(" 120 ").unwrap().jwt_leeway_seconds, 120);
+        assert_eq!(leeway("300").unwrap().jwt_leeway_seconds, 300);
+        for bad in ["301", "-1", "30s", "1e3", "99999999999999999999999"] {
+            let err = leeway(bad).unwrap_err();
+            assert!(err.contains("LIAISON_JWT_LEEWAY_SECONDS"), "{bad}: {err}");
+        }
     }
 }

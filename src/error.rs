@@ -5,13 +5,11 @@ use actix_web::{HttpResponse, ResponseError};
 use serde::Serialize;
 use utoipa::ToSchema;
 
+use crate::http::problem_types::{self, ProblemType};
 use crate::http::request_id;
 
 /// Media type of every error body.
 pub const PROBLEM_JSON: &str = "application/problem+json";
-
-/// Base of the `type` URIs of our problem documents.
-const TYPE_BASE: &str = "https://liaison.dev/problems/";
 
 /// One field-level validation failure.
 #[derive(Debug, Clone, Serialize, ToSchema, PartialEq, Eq)]
@@ -46,8 +44,10 @@ impl FieldError {
 /// An RFC 9457 problem document, as every error of the API is answered.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Problem {
-    /// A URI naming the kind of problem; stable, so clients can branch on it.
-    #[schema(example = "https://liaison.dev/problems/validation")]
+    /// A URI reference naming the kind of problem, `/problems/<slug>` on this service (relative,
+    /// as RFC 9457 allows): stable, so clients can branch on it, and it resolves to a page
+    /// saying what the problem means and what to do.
+    #[schema(example = "/problems/validation")]
     #[serde(rename = "type")]
     pub type_: String,
     /// A short summary of the kind of problem.
@@ -87,6 +87,12 @@ pub enum ApiError {
     },
     /// 401: no usable credentials.
     Unauthorized(String),
+    /// 401: a bearer token that is refused, with the kind of refusal (one of the `TOKEN_*`
+    /// problem types) and a sentence that names a claim at most, never key material.
+    InvalidToken {
+        kind: &'static ProblemType,
+        detail: String,
+    },
     /// 403: authenticated, but not allowed.
     Forbidden(String),
     /// 404: no such resource (or not one the caller may know of).
@@ -163,35 +169,44 @@ impl ApiError {
         ApiError::Internal(cause.to_string())
     }
 
-    fn parts(&self) -> (&'static str, &'static str) {
+    /// The kind of problem this error is.
+    pub fn problem_type(&self) -> &'static ProblemType {
+        use problem_types as t;
         match self {
-            ApiError::BadRequest { errors, .. } if !errors.is_empty() => {
-                ("validation", "Invalid request")
+            ApiError::BadRequest { errors, .. } if !errors.is_empty() => &t::VALIDATION,
+            ApiError::BadRequest { .. } => &t::BAD_REQUEST,
+            ApiError::Unauthorized(_) => &t::UNAUTHORIZED,
+            ApiError::InvalidToken { kind, .. } => kind,
+            ApiError::Forbidden(_) => &t::FORBIDDEN,
+            ApiError::NotFound => &t::NOT_FOUND,
+            ApiError::MethodNotAllowed(_) => &t::METHOD_NOT_ALLOWED,
+            ApiError::Conflict(_) => &t::CONFLICT,
+            ApiError::IllegalTransition { .. } => &t::ILLEGAL_TRANSITION,
+            ApiError::PreconditionFailed => &t::PRECONDITION_FAILED,
+            ApiError::PayloadTooLarge(_) => &t::PAYLOAD_TOO_LARGE,
+            ApiError::UnsupportedMediaType(_) => &t::UNSUPPORTED_MEDIA_TYPE,
+            ApiError::Unprocessable { kind, .. } => {
+                let found = t::find(kind);
+                // A kind missing from the table would send clients to a page that does not
+                // exist: every test that reaches it fails, and production falls back.
+                debug_assert!(
+                    found.is_some(),
+                    "problem type `{kind}` is not in problem_types::ALL"
+                );
+                found.unwrap_or_else(|| {
+                    log::error!("problem type `{kind}` is not in the table of problem types");
+                    &t::UNPROCESSABLE
+                })
             }
-            ApiError::BadRequest { .. } => ("bad-request", "Bad request"),
-            ApiError::Unauthorized(_) => ("unauthorized", "Unauthorized"),
-            ApiError::Forbidden(_) => ("forbidden", "Forbidden"),
-            ApiError::NotFound => ("not-found", "Not found"),
-            ApiError::MethodNotAllowed(_) => ("method-not-allowed", "Method not allowed"),
-            ApiError::Conflict(_) => ("conflict", "Conflict"),
-            ApiError::IllegalTransition { .. } => ("illegal-transition", "Illegal transition"),
-            ApiError::PreconditionFailed => ("precondition-failed", "Precondition failed"),
-            ApiError::PayloadTooLarge(_) => ("payload-too-large", "Payload too large"),
-            ApiError::UnsupportedMediaType(_) => {
-                ("unsupported-media-type", "Unsupported media type")
-            }
-            ApiError::Unprocessable { kind, .. } => (kind, "Unprocessable request"),
-            ApiError::Unavailable => ("unavailable", "Service unavailable"),
-            ApiError::Internal(_) => ("internal", "Internal server error"),
-            ApiError::Status(status, _) => {
-                ("http-error", status.canonical_reason().unwrap_or("Error"))
-            }
+            ApiError::Unavailable => &t::UNAVAILABLE,
+            ApiError::Internal(_) => &t::INTERNAL,
+            ApiError::Status(status, _) => t::for_status(status.as_u16()),
         }
     }
 
     /// The problem document for this error.
     pub fn problem(&self) -> Problem {
-        let (kind, title) = self.parts();
+        let kind = self.problem_type();
         let mut errors = None;
         let detail = match self {
             ApiError::BadRequest { detail, errors: e } => {
@@ -209,6 +224,7 @@ impl ApiError {
                 detail.clone()
             }
             ApiError::Unauthorized(d) | ApiError::Forbidden(d) | ApiError::Conflict(d) => d.clone(),
+            ApiError::InvalidToken { detail, .. } => detail.clone(),
             ApiError::IllegalTransition { detail, .. } => detail.clone(),
             ApiError::UnsupportedMediaType(d) | ApiError::Status(_, d) => d.clone(),
             ApiError::NotFound => "no such resource".into(),
@@ -230,8 +246,8 @@ impl ApiError {
             _ => None,
         };
         Problem {
-            type_: format!("{TYPE_BASE}{kind}"),
-            title: title.into(),
+            type_: kind.uri(),
+            title: kind.title.into(),
             status: self.status_code().as_u16(),
             detail,
             request_id: request_id::current(),
@@ -244,8 +260,8 @@ impl ApiError {
 
 impl std::fmt::Display for ApiError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let (kind, _) = self.parts();
-        write!(f, "{} {kind}", self.status_code().as_u16())
+        let kind = self.problem_type();
+        write!(f, "{} {}", self.status_code().as_u16(), kind.slug)
     }
 }
 
@@ -253,7 +269,7 @@ impl ResponseError for ApiError {
     fn status_code(&self) -> StatusCode {
         match self {
             ApiError::BadRequest { .. } => StatusCode::BAD_REQUEST,
-            ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            ApiError::Unauthorized(_) | ApiError::InvalidToken { .. } => StatusCode::UNAUTHORIZED,
             ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
             ApiError::NotFound => StatusCode::NOT_FOUND,
             ApiError::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
@@ -279,7 +295,7 @@ impl ResponseError for ApiError {
         let mut res = HttpResponse::build(self.status_code());
         res.content_type(PROBLEM_JSON);
         match self {
-            ApiError::Unauthorized(_) => {
+            ApiError::Unauthorized(_) | ApiError::InvalidToken { .. } => {
                 res.insert_header((header::WWW_AUTHENTICATE, "Bearer error=\"invalid_token\""));
             }
             ApiError::MethodNotAllowed(allowed) => {
@@ -367,6 +383,79 @@ mod tests {
         for (err, status) in cases {
             assert_eq!(err.status_code().as_u16(), status, "{err:?}");
             assert_eq!(err.problem().status, status);
+        }
+    }
+
+    /// Every kind of problem the code can emit has an entry in the table, so its `type` resolves.
+    #[test]
+    fn every_problem_the_code_emits_has_a_page() {
+        use problem_types as t;
+        let unprocessable = |kind| ApiError::Unprocessable {
+            kind,
+            detail: "x".into(),
+            errors: Vec::new(),
+        };
+        let mut cases = vec![
+            ApiError::bad_request("x"),
+            ApiError::field("a", "invalid", "b"),
+            ApiError::Unauthorized("x".into()),
+            ApiError::Forbidden("x".into()),
+            ApiError::NotFound,
+            ApiError::MethodNotAllowed(vec!["GET".into()]),
+            ApiError::Conflict("x".into()),
+            ApiError::IllegalTransition {
+                detail: "x".into(),
+                allowed: Vec::new(),
+            },
+            ApiError::PreconditionFailed,
+            ApiError::PayloadTooLarge(1),
+            ApiError::UnsupportedMediaType("x".into()),
+            ApiError::unprocessable_field("a", "b", "c"),
+            ApiError::Unavailable,
+            ApiError::internal("x"),
+        ];
+        // The 422 kinds named where they are raised (the idempotency store and the contact
+        // rules of communications).
+        for kind in [
+            "idempotency-key-reused",
+            "contact-not-allowed",
+            "contact-restricted",
+            "sms-consent-missing",
+            "unprocessable",
+        ] {
+            cases.push(unprocessable(kind));
+        }
+        for kind in [
+            &t::TOKEN_MALFORMED,
+            &t::TOKEN_BAD_SIGNATURE,
+            &t::TOKEN_WRONG_ALGORITHM,
+            &t::TOKEN_EXPIRED,
+            &t::TOKEN_NOT_YET_VALID,
+            &t::TOKEN_MISSING_CLAIM,
+            &t::TOKEN_INVALID_CLAIM,
+            &t::TOKEN_WRONG_ISSUER,
+            &t::TOKEN_WRONG_AUDIENCE,
+        ] {
+            cases.push(ApiError::InvalidToken {
+                kind,
+                detail: "x".into(),
+            });
+        }
+        for status in 400..600 {
+            if let Ok(status) = StatusCode::from_u16(status) {
+                if status.is_client_error() || status.is_server_error() {
+                    cases.push(ApiError::Status(status, "x".into()));
+                }
+            }
+        }
+        for err in cases {
+            let p = err.problem();
+            let slug = p.type_.strip_prefix("/problems/").unwrap_or_default();
+            let entry = t::find(slug).unwrap_or_else(|| panic!("{err:?}: no page for {}", p.type_));
+            assert_eq!(p.title, entry.title, "{err:?}");
+            if let Some(status) = entry.status {
+                assert_eq!(p.status, status, "{err:?} is a {} by its page", status);
+            }
         }
     }
 

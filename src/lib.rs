@@ -25,7 +25,6 @@ use crate::auth::Keys;
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::db::Db;
-use crate::error::ApiError;
 use crate::http::routing::RouteTable;
 
 /// What every request can reach.
@@ -54,9 +53,9 @@ impl AppState {
 
     /// Runs `f` as one recorded write on behalf of `caller`, at the clock's now (see
     /// [`Db::write`]).
-    pub async fn write<T, F>(&self, caller: &auth::Caller, f: F) -> Result<T, ApiError>
+    pub async fn write<T, F>(&self, caller: &auth::Caller, f: F) -> Result<T, error::ApiError>
     where
-        F: FnOnce(&mut db::Tx<'_>) -> Result<T, ApiError> + Send + 'static,
+        F: FnOnce(&mut db::Tx<'_>) -> Result<T, error::ApiError> + Send + 'static,
         T: Send + 'static,
     {
         let ctx = db::WriteContext {
@@ -118,12 +117,14 @@ pub fn app(
         cors = cors.allowed_origin(origin);
     }
     app.app_data(state)
-        .app_data(web::PathConfig::default().error_handler(|err, _| {
-            ApiError::bad_request(format!("the path is malformed: {err}")).into()
-        }))
+        .app_data(
+            web::PathConfig::default()
+                .error_handler(|_, req| http::routing::path_error(req).into()),
+        )
         .service(SwaggerUi::new("/docs/{_:.*}").url("/v1/openapi.json", api))
         .route("/docs", web::get().to(routes::docs_redirect))
         .default_service(web::to(http::routing::fallback))
+        .wrap(from_fn(http::precheck::middleware))
         .wrap(Condition::new(!cors_origins.is_empty(), cors))
         .wrap(from_fn(http::request_id::problem_fallback))
         .wrap(from_fn(http::request_id::middleware))

@@ -10,28 +10,16 @@ use std::path::Path;
 use actix_web::{dev::Payload, http::header, web, FromRequest, HttpRequest};
 use base64::Engine;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
+use serde_json::{Map, Value};
 
 pub use scope::{Role, Scope, Scopes};
 
-use crate::config::{Config, KeySource};
+use crate::config::{Config, KeySource, DEFAULT_JWT_LEEWAY_SECONDS};
 use crate::error::ApiError;
+use crate::http::problem_types::{self as problems, ProblemType};
 use crate::ids::GuardianId;
 use crate::AppState;
-
-/// The claims Liaison reads from a token. Anything else in the token is ignored.
-#[derive(Debug, Deserialize)]
-struct VerifiedClaims {
-    sub: String,
-    role: String,
-    school_id: String,
-    #[allow(dead_code)]
-    exp: i64,
-    #[serde(default)]
-    scope: Option<String>,
-    #[serde(default)]
-    guardian_id: Option<String>,
-}
 
 /// The claims `liaison token` writes.
 #[derive(Debug, Serialize)]
@@ -119,10 +107,11 @@ impl Keys {
             encoding,
             config.issuer.clone(),
             config.audience.clone(),
-        ))
+        )
+        .with_leeway(config.jwt_leeway_seconds))
     }
 
-    /// Keys from their parts.
+    /// Keys from their parts, with the default clock leeway.
     pub fn new(
         algorithm: Algorithm,
         decoding: DecodingKey,
@@ -132,26 +121,26 @@ impl Keys {
     ) -> Keys {
         // The algorithm comes from configuration only: a token naming another one is refused.
         let mut validation = Validation::new(algorithm);
-        validation.leeway = 30;
-        validation.set_required_spec_claims(&["exp", "sub"]);
+        validation.leeway = DEFAULT_JWT_LEEWAY_SECONDS;
+        validation.validate_nbf = true;
+        // The library checks what it knows (`exp`, `iss`, `aud`); `verify` checks the rest, so
+        // that it can name a missing claim.
+        let mut required = vec!["exp"];
         match &issuer {
             Some(iss) => {
                 validation.set_issuer(&[iss]);
-                validation.set_required_spec_claims(&["exp", "sub", "iss"]);
+                required.push("iss");
             }
             None => validation.iss = None,
         }
         match &audience {
             Some(aud) => {
                 validation.set_audience(&[aud]);
-                let mut required = vec!["exp", "sub", "aud"];
-                if issuer.is_some() {
-                    required.push("iss");
-                }
-                validation.set_required_spec_claims(&required);
+                required.push("aud");
             }
             None => validation.validate_aud = false,
         }
+        validation.set_required_spec_claims(&required);
         Keys {
             decoding,
             encoding,
@@ -160,6 +149,12 @@ impl Keys {
             issuer,
             audience,
         }
+    }
+
+    /// The same keys with another clock leeway (seconds) for `exp` and `nbf`.
+    pub fn with_leeway(mut self, seconds: u64) -> Keys {
+        self.validation.leeway = seconds;
+        self
     }
 
     /// Signs a token; only possible with a shared secret.
@@ -185,57 +180,181 @@ impl Keys {
         jsonwebtoken::encode(&Header::new(self.algorithm), &claims, key).map_err(|e| e.to_string())
     }
 
-    /// Verifies a bearer token and turns it into a caller.
+    /// Verifies a bearer token and turns it into a caller. A refusal names its kind (one of the
+    /// `token-*` problem types) and at most the claim at fault: never key material, never the
+    /// library's own message. Claims are judged only once the signature has verified, so a
+    /// forger learns nothing about what the service would accept.
     pub fn verify(&self, token: &str) -> Result<Caller, ApiError> {
-        let data = jsonwebtoken::decode::<VerifiedClaims>(token, &self.decoding, &self.validation)
-            .map_err(|e| {
-                use jsonwebtoken::errors::ErrorKind as K;
-                let why = match e.kind() {
-                    K::ExpiredSignature => "the token has expired",
-                    K::InvalidSignature => "the token's signature does not verify",
-                    K::InvalidAlgorithm | K::InvalidAlgorithmName => {
-                        "the token is not signed with the configured algorithm"
-                    }
-                    K::InvalidIssuer => "the token's issuer is not accepted",
-                    K::InvalidAudience => "the token's audience is not accepted",
-                    K::MissingRequiredClaim(_) => "the token lacks a required claim",
-                    K::Json(_) => "the token lacks a required claim or has one of the wrong type",
-                    _ => "the token is malformed",
-                };
-                ApiError::Unauthorized(why.into())
-            })?;
-        let c = data.claims;
-        let bad = |why: &str| ApiError::Unauthorized(why.into());
-        let role =
-            Role::parse(&c.role).ok_or_else(|| bad("the token's role is not one Liaison knows"))?;
-        if c.sub.trim().is_empty() || c.sub.len() > 200 || c.sub.contains('\0') {
-            return Err(bad("the token's sub is empty or too long"));
+        let claims = self.verified_claims(token)?;
+        let role_name = required_str(&claims, "role")?;
+        let role = Role::parse(role_name)
+            .ok_or_else(|| invalid_claim("role", "is not a role this service knows"))?;
+        let sub = required_str(&claims, "sub")?;
+        if sub.trim().is_empty() || sub.len() > 200 || sub.contains('\0') {
+            return Err(invalid_claim("sub", "must be 1 to 200 characters"));
         }
-        if c.school_id.trim().is_empty() || c.school_id.len() > 100 || c.school_id.contains('\0') {
-            return Err(bad("the token's school_id is empty or too long"));
+        let school_id = required_str(&claims, "school_id")?;
+        if school_id.trim().is_empty() || school_id.len() > 100 || school_id.contains('\0') {
+            return Err(invalid_claim("school_id", "must be 1 to 100 characters"));
         }
-        let guardian_id = match (role, c.guardian_id) {
-            (Role::Guardian, Some(g)) => {
-                Some(GuardianId(uuid::Uuid::parse_str(&g).map_err(|_| {
-                    bad("the token's guardian_id is not a Liaison id")
-                })?))
+        let scope = optional_str(&claims, "scope")?;
+        let guardian_id = match role {
+            Role::Guardian => Some(GuardianId(
+                uuid::Uuid::parse_str(required_str(&claims, "guardian_id")?)
+                    .map_err(|_| invalid_claim("guardian_id", "is not a Liaison id"))?,
+            )),
+            _ => {
+                optional_str(&claims, "guardian_id")?;
+                None
             }
-            (Role::Guardian, None) => return Err(bad("a guardian token must carry guardian_id")),
-            (_, _) => None,
         };
-        let scopes = match &c.scope {
+        let scopes = match scope {
             Some(claim) => Scopes::parse_claim(claim).intersect(role.scopes()),
             None => role.scopes(),
         };
         Ok(Caller {
-            sub: c.sub,
+            sub: sub.to_string(),
             role,
-            school_id: c.school_id,
+            school_id: school_id.to_string(),
             scopes,
             guardian_id,
             request_id: None,
             purpose: None,
         })
+    }
+
+    /// The claims of a token whose algorithm, signature, `exp`, `nbf`, `iss` and `aud` hold.
+    fn verified_claims(&self, token: &str) -> Result<Map<String, Value>, ApiError> {
+        let malformed = || {
+            refuse(
+                &problems::TOKEN_MALFORMED,
+                "the token is not a well-formed JWT",
+            )
+        };
+        let mut parts = token.split('.');
+        let (Some(header), Some(payload), Some(_), None) =
+            (parts.next(), parts.next(), parts.next(), parts.next())
+        else {
+            return Err(malformed());
+        };
+        // The header is read first so that `none`, or any other algorithm than the configured
+        // one, is refused as such rather than as a signature that does not verify.
+        let alg = decode_part(header)
+            .and_then(|h| h.get("alg").and_then(Value::as_str).map(str::to_string))
+            .ok_or_else(malformed)?;
+        if alg.parse::<Algorithm>().ok() != Some(self.algorithm) {
+            return Err(wrong_algorithm());
+        }
+        let data = jsonwebtoken::decode::<Value>(token, &self.decoding, &self.validation).map_err(
+            |e| {
+                use jsonwebtoken::errors::ErrorKind as K;
+                match e.kind() {
+                    K::InvalidSignature => refuse(
+                        &problems::TOKEN_BAD_SIGNATURE,
+                        "the token's signature does not verify",
+                    ),
+                    K::InvalidAlgorithm | K::InvalidAlgorithmName | K::MissingAlgorithm => {
+                        wrong_algorithm()
+                    }
+                    K::ExpiredSignature => {
+                        refuse(&problems::TOKEN_EXPIRED, "the token has expired (exp)")
+                    }
+                    K::ImmatureSignature => refuse(
+                        &problems::TOKEN_NOT_YET_VALID,
+                        "the token is not valid yet (nbf)",
+                    ),
+                    K::InvalidIssuer => refuse(
+                        &problems::TOKEN_WRONG_ISSUER,
+                        "the token's issuer (iss) is not accepted",
+                    ),
+                    K::InvalidAudience => refuse(
+                        &problems::TOKEN_WRONG_AUDIENCE,
+                        "the token's audience (aud) is not this service",
+                    ),
+                    // Raised only after the signature verified, so the payload may be read to
+                    // tell an absent claim from one of the wrong type.
+                    K::MissingRequiredClaim(claim) | K::InvalidClaimFormat(claim) => {
+                        match known_claim(claim) {
+                            Some(name)
+                                if decode_part(payload).is_some_and(|c| c.get(name).is_some()) =>
+                            {
+                                invalid_claim(name, "has the wrong type")
+                            }
+                            Some(name) => missing_claim(name),
+                            None => malformed(),
+                        }
+                    }
+                    _ => malformed(),
+                }
+            },
+        )?;
+        match data.claims {
+            Value::Object(claims) => Ok(claims),
+            _ => Err(malformed()),
+        }
+    }
+}
+
+/// A 401 of the given kind.
+fn refuse(kind: &'static ProblemType, detail: &str) -> ApiError {
+    ApiError::InvalidToken {
+        kind,
+        detail: detail.into(),
+    }
+}
+
+fn wrong_algorithm() -> ApiError {
+    refuse(
+        &problems::TOKEN_WRONG_ALGORITHM,
+        "the token is not signed with the algorithm this service is configured with",
+    )
+}
+
+fn missing_claim(name: &str) -> ApiError {
+    refuse(
+        &problems::TOKEN_MISSING_CLAIM,
+        &format!("the token lacks the claim `{name}`"),
+    )
+}
+
+fn invalid_claim(name: &str, why: &str) -> ApiError {
+    refuse(
+        &problems::TOKEN_INVALID_CLAIM,
+        &format!("the token's claim `{name}` {why}"),
+    )
+}
+
+/// The name of a claim the library validates, as a static string: only these are ever echoed.
+fn known_claim(name: &str) -> Option<&'static str> {
+    ["exp", "nbf", "iss", "aud", "sub"]
+        .into_iter()
+        .find(|c| *c == name)
+}
+
+/// A base64url JSON part of a token.
+fn decode_part(part: &str) -> Option<Value> {
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(part)
+        .ok()?;
+    serde_json::from_slice(&bytes).ok()
+}
+
+fn required_str<'a>(claims: &'a Map<String, Value>, name: &str) -> Result<&'a str, ApiError> {
+    match claims.get(name) {
+        None | Some(Value::Null) => Err(missing_claim(name)),
+        Some(Value::String(s)) => Ok(s),
+        Some(_) => Err(invalid_claim(name, "must be a string")),
+    }
+}
+
+fn optional_str<'a>(
+    claims: &'a Map<String, Value>,
+    name: &str,
+) -> Result<Option<&'a str>, ApiError> {
+    match claims.get(name) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s)),
+        Some(_) => Err(invalid_claim(name, "must be a string")),
     }
 }
 
@@ -376,4 +495,150 @@ fn purpose(req: &HttpRequest) -> Result<Option<String>, ApiError> {
         return Err(refuse());
     }
     Ok(Some(text.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    const SECRET: &[u8] = b"unit-test-secret-0123456789-0123456789";
+
+    fn keys() -> Keys {
+        Keys::new(
+            Algorithm::HS256,
+            DecodingKey::from_secret(SECRET),
+            Some(EncodingKey::from_secret(SECRET)),
+            None,
+            None,
+        )
+    }
+
+    fn token(claims: &Value) -> String {
+        jsonwebtoken::encode(
+            &Header::new(Algorithm::HS256),
+            claims,
+            &EncodingKey::from_secret(SECRET),
+        )
+        .unwrap()
+    }
+
+    /// The problem slug of a verification, or `ok`.
+    fn outcome(keys: &Keys, claims: Value) -> &'static str {
+        match keys.verify(&token(&claims)) {
+            Ok(_) => "ok",
+            Err(e) => e.problem_type().slug,
+        }
+    }
+
+    fn at(exp: i64, nbf: Option<i64>) -> Value {
+        let mut c = json!({ "sub": "a", "role": "admin", "school_id": "s", "exp": exp });
+        if let Some(nbf) = nbf {
+            c["nbf"] = json!(nbf);
+        }
+        c
+    }
+
+    #[test]
+    fn the_clock_leeway_applies_to_exp_and_nbf_and_is_configurable() {
+        let now = chrono::Utc::now().timestamp();
+        let hour = now + 3600;
+        // The default leeway, 30 s, forgives a little skew either way, and no more.
+        assert_eq!(outcome(&keys(), at(now - 10, None)), "ok");
+        assert_eq!(outcome(&keys(), at(now - 90, None)), "token-expired");
+        assert_eq!(outcome(&keys(), at(hour, Some(now + 10))), "ok");
+        assert_eq!(
+            outcome(&keys(), at(hour, Some(now + 90))),
+            "token-not-yet-valid"
+        );
+        // No leeway: any skew counts.
+        let strict = keys().with_leeway(0);
+        assert_eq!(outcome(&strict, at(now - 10, None)), "token-expired");
+        assert_eq!(
+            outcome(&strict, at(hour, Some(now + 10))),
+            "token-not-yet-valid"
+        );
+        assert_eq!(outcome(&strict, at(hour, Some(now - 1))), "ok");
+        // Five minutes: the largest configuration allows.
+        let loose = keys().with_leeway(300);
+        assert_eq!(outcome(&loose, at(now - 200, None)), "ok");
+        assert_eq!(outcome(&loose, at(hour, Some(now + 200))), "ok");
+        assert_eq!(outcome(&loose, at(now - 400, None)), "token-expired");
+    }
+
+    #[test]
+    fn claims_are_named_when_missing_or_invalid() {
+        let hour = chrono::Utc::now().timestamp() + 3600;
+        let cases = [
+            (
+                json!({ "role": "admin", "school_id": "s", "exp": hour }),
+                "token-missing-claim",
+                "`sub`",
+            ),
+            (
+                json!({ "sub": "a", "school_id": "s", "exp": hour }),
+                "token-missing-claim",
+                "`role`",
+            ),
+            (
+                json!({ "sub": "a", "role": "admin", "exp": hour }),
+                "token-missing-claim",
+                "`school_id`",
+            ),
+            (
+                json!({ "sub": "a", "role": "admin", "school_id": "s" }),
+                "token-missing-claim",
+                "`exp`",
+            ),
+            (
+                json!({ "sub": "a", "role": "admin", "school_id": "s", "exp": "soon" }),
+                "token-invalid-claim",
+                "`exp`",
+            ),
+            (
+                json!({ "sub": "a", "role": "admin", "school_id": "s", "exp": hour, "nbf": "now" }),
+                "token-invalid-claim",
+                "`nbf`",
+            ),
+            (
+                json!({ "sub": 7, "role": "admin", "school_id": "s", "exp": hour }),
+                "token-invalid-claim",
+                "`sub`",
+            ),
+            (
+                json!({ "sub": "a", "role": "root", "school_id": "s", "exp": hour }),
+                "token-invalid-claim",
+                "`role`",
+            ),
+            (
+                json!({ "sub": "a", "role": "admin", "school_id": " ", "exp": hour }),
+                "token-invalid-claim",
+                "`school_id`",
+            ),
+            (
+                json!({ "sub": "a", "role": "admin", "school_id": "s", "exp": hour, "scope": ["x"] }),
+                "token-invalid-claim",
+                "`scope`",
+            ),
+            (
+                json!({ "sub": "a", "role": "guardian", "school_id": "s", "exp": hour }),
+                "token-missing-claim",
+                "`guardian_id`",
+            ),
+            (
+                json!({ "sub": "a", "role": "guardian", "school_id": "s", "exp": hour, "guardian_id": "g" }),
+                "token-invalid-claim",
+                "`guardian_id`",
+            ),
+        ];
+        for (claims, kind, named) in cases {
+            let err = keys().verify(&token(&claims)).unwrap_err();
+            assert_eq!(err.problem_type().slug, kind, "{claims}");
+            assert!(
+                err.problem().detail.contains(named),
+                "{claims}: {}",
+                err.problem().detail
+            );
+        }
+    }
 }

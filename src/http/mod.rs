@@ -6,5 +6,7 @@ pub mod extract;
 pub mod idempotency;
 pub mod merge_patch;
 pub mod pagination;
+pub mod precheck;
+pub mod problem_types;
 pub mod request_id;
 pub mod routing;

@@ -7,6 +7,7 @@ pub mod families;
 pub mod guardians;
 pub mod health;
 pub mod links;
+pub mod problems;
 pub mod settings;
 pub mod students;
 pub mod timeline;
@@ -32,6 +33,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
     concerns::configure(cfg);
     settings::configure(cfg);
     timeline::configure(cfg);
+    problems::configure(cfg);
 }
 
 /// Writes `$row` over its stored row in `$table` if that is still at version `$expected`, and is

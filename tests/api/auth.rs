@@ -58,91 +58,225 @@ async fn create_with(app: &TestApp, authorization: Option<&str>) -> Res {
     .await
 }
 
+/// Asserts a 401 of the problem type `/problems/<kind>` whose detail names `named` and gives
+/// away nothing of the key or of the JWT library.
+#[track_caller]
+fn assert_refused(res: &Res, kind: &str, named: &str, case: &str) {
+    assert_eq!(res.status, 401, "{case}: {}", res.text);
+    let problem = res.assert_problem(401);
+    assert_eq!(problem["type"], format!("/problems/{kind}"), "{case}");
+    let detail = problem["detail"].as_str().unwrap();
+    assert!(
+        detail.contains(named),
+        "{case}: `{detail}` does not name {named}"
+    );
+    for secret in [
+        SECRET,
+        "Error",
+        "Json",
+        "invalid type",
+        "line ",
+        "column",
+        "base64",
+        "Base64",
+    ] {
+        assert!(
+            !detail.contains(secret),
+            "{case}: `{detail}` reveals {secret}"
+        );
+    }
+    assert_eq!(
+        res.header("www-authenticate").as_deref(),
+        Some("Bearer error=\"invalid_token\""),
+        "{case}"
+    );
+}
+
 #[actix_web::test]
-async fn every_kind_of_bad_token_is_a_401_and_writes_nothing() {
+async fn every_kind_of_bad_token_is_a_401_of_its_kind_and_writes_nothing() {
     let app = TestApp::new().await;
     let unsigned = format!(
         "{}.{}.",
         b64(&json!({"alg": "none", "typ": "JWT"})),
         b64(&claims())
     );
-    let cases: Vec<(&str, Option<String>)> = vec![
-        ("missing", None),
-        ("not bearer", Some(format!("Basic {}", b64(&json!("a:b"))))),
-        ("empty bearer", Some("Bearer ".into())),
-        ("malformed", Some("Bearer not.a.jwt".into())),
-        ("garbage", Some("Bearer abc".into())),
+    let hs512 = encode(
+        &Header::new(Algorithm::HS512),
+        &claims(),
+        &EncodingKey::from_secret(SECRET.as_bytes()),
+    )
+    .unwrap();
+    let good_signature = hs(&claims(), SECRET);
+    let signature = good_signature.rsplit('.').next().unwrap();
+    let not_json_header = format!("{}.{}.{signature}", b64(&json!("x")), b64(&claims()));
+    let array_claims = hs(&json!([1, 2, 3]), SECRET);
+    let guardian = |id: Value| {
+        let mut c = with("role", json!("guardian"));
+        if !id.is_null() {
+            c["guardian_id"] = id;
+        }
+        c
+    };
+    let bearer = |t: String| Some(format!("Bearer {t}"));
+    let signed = |c: Value| bearer(hs(&c, SECRET));
+    // (case, Authorization, problem type, what the detail names)
+    let cases: Vec<(&str, Option<String>, &str, &str)> = vec![
+        ("missing", None, "unauthorized", "Bearer"),
+        (
+            "not bearer",
+            Some(format!("Basic {}", b64(&json!("a:b")))),
+            "unauthorized",
+            "Bearer",
+        ),
+        (
+            "empty bearer",
+            Some("Bearer ".into()),
+            "unauthorized",
+            "Bearer",
+        ),
+        (
+            "three dots",
+            bearer("not.a.jwt".into()),
+            "token-malformed",
+            "JWT",
+        ),
+        ("garbage", bearer("abc".into()), "token-malformed", "JWT"),
+        (
+            "four parts",
+            bearer(format!("{good_signature}.x")),
+            "token-malformed",
+            "JWT",
+        ),
+        (
+            "header not a JSON object",
+            bearer(not_json_header),
+            "token-malformed",
+            "JWT",
+        ),
+        (
+            "claims not an object",
+            bearer(array_claims),
+            "token-malformed",
+            "JWT",
+        ),
         (
             "bad signature",
-            Some(format!(
-                "Bearer {}",
-                hs(&claims(), "another-secret-that-is-long-enough-1234")
-            )),
+            bearer(hs(&claims(), "another-secret-that-is-long-enough-1234")),
+            "token-bad-signature",
+            "signature",
         ),
-        ("alg none", Some(format!("Bearer {unsigned}"))),
+        (
+            "alg none",
+            bearer(unsigned),
+            "token-wrong-algorithm",
+            "algorithm",
+        ),
+        (
+            "another HMAC",
+            bearer(hs512),
+            "token-wrong-algorithm",
+            "algorithm",
+        ),
         (
             "expired",
-            Some(format!(
-                "Bearer {}",
-                hs(&with("exp", json!(now() - 3600)), SECRET)
-            )),
+            signed(with("exp", json!(now() - 3600))),
+            "token-expired",
+            "exp",
+        ),
+        (
+            "expired beyond the leeway",
+            signed(with("exp", json!(now() - 45))),
+            "token-expired",
+            "exp",
+        ),
+        (
+            "not yet valid",
+            signed(with("nbf", json!(now() + 3600))),
+            "token-not-yet-valid",
+            "nbf",
+        ),
+        (
+            "not yet valid beyond the leeway",
+            signed(with("nbf", json!(now() + 45))),
+            "token-not-yet-valid",
+            "nbf",
         ),
         (
             "no exp",
-            Some(format!("Bearer {}", hs(&without("exp"), SECRET))),
+            signed(without("exp")),
+            "token-missing-claim",
+            "`exp`",
+        ),
+        (
+            "exp of wrong type",
+            signed(with("exp", json!("tomorrow"))),
+            "token-invalid-claim",
+            "`exp`",
+        ),
+        (
+            "nbf of wrong type",
+            signed(with("nbf", json!("now"))),
+            "token-invalid-claim",
+            "`nbf`",
         ),
         (
             "no sub",
-            Some(format!("Bearer {}", hs(&without("sub"), SECRET))),
+            signed(without("sub")),
+            "token-missing-claim",
+            "`sub`",
         ),
         (
             "no role",
-            Some(format!("Bearer {}", hs(&without("role"), SECRET))),
+            signed(without("role")),
+            "token-missing-claim",
+            "`role`",
         ),
         (
             "no school",
-            Some(format!("Bearer {}", hs(&without("school_id"), SECRET))),
+            signed(without("school_id")),
+            "token-missing-claim",
+            "`school_id`",
         ),
         (
             "empty school",
-            Some(format!(
-                "Bearer {}",
-                hs(&with("school_id", json!("")), SECRET)
-            )),
+            signed(with("school_id", json!(""))),
+            "token-invalid-claim",
+            "`school_id`",
         ),
         (
             "unknown role",
-            Some(format!(
-                "Bearer {}",
-                hs(&with("role", json!("superuser")), SECRET)
-            )),
+            signed(with("role", json!("superuser"))),
+            "token-invalid-claim",
+            "`role`",
         ),
         (
             "role of wrong type",
-            Some(format!("Bearer {}", hs(&with("role", json!(1)), SECRET))),
+            signed(with("role", json!(1))),
+            "token-invalid-claim",
+            "`role`",
+        ),
+        (
+            "scope of wrong type",
+            signed(with("scope", json!(["families:read"]))),
+            "token-invalid-claim",
+            "`scope`",
         ),
         (
             "guardian without guardian_id",
-            Some(format!(
-                "Bearer {}",
-                hs(&with("role", json!("guardian")), SECRET)
-            )),
+            signed(guardian(Value::Null)),
+            "token-missing-claim",
+            "`guardian_id`",
         ),
-        ("guardian with a bad guardian_id", {
-            let mut c = with("role", json!("guardian"));
-            c["guardian_id"] = json!("not-an-id");
-            Some(format!("Bearer {}", hs(&c, SECRET)))
-        }),
+        (
+            "guardian with a bad guardian_id",
+            signed(guardian(json!("not-an-id"))),
+            "token-invalid-claim",
+            "`guardian_id`",
+        ),
     ];
-    for (name, header) in cases {
+    for (name, header, kind, named) in cases {
         let res = assert_nothing_written!(app, create_with(&app, header.as_deref()).await);
-        assert_eq!(res.status, 401, "{name}: {}", res.text);
-        res.assert_problem(401);
-        assert_eq!(
-            res.header("www-authenticate").as_deref(),
-            Some("Bearer error=\"invalid_token\""),
-            "{name}"
-        );
+        assert_refused(&res, kind, named, name);
         let get = app
             .call(
                 Method::GET,
@@ -167,6 +301,32 @@ async fn every_kind_of_bad_token_is_a_401_and_writes_nothing() {
 }
 
 #[actix_web::test]
+async fn token_times_get_the_clock_leeway_and_nbf_is_honoured() {
+    let app = TestApp::new().await;
+    let accepted = |c: Value| {
+        let app = &app;
+        async move {
+            let res = app
+                .call(
+                    Method::GET,
+                    "/v1/families",
+                    None,
+                    None,
+                    &[("authorization", &format!("Bearer {}", hs(&c, SECRET)))],
+                )
+                .await;
+            assert_eq!(res.status, 200, "{c}: {}", res.text);
+        }
+    };
+    // Within the default 30 s of leeway, a clock a little ahead or behind is forgiven.
+    accepted(with("exp", json!(now() - 10))).await;
+    accepted(with("nbf", json!(now() + 10))).await;
+    // A token valid from a moment ago, and one whose nbf is now, are valid.
+    accepted(with("nbf", json!(now() - 60))).await;
+    accepted(with("nbf", json!(now()))).await;
+}
+
+#[actix_web::test]
 async fn issuer_and_audience_are_checked_when_configured() {
     let app = TestApp::with_keys(KeyMode::SecretWithIssuer {
         issuer: "https://idp.school",
@@ -182,18 +342,25 @@ async fn issuer_and_audience_are_checked_when_configured() {
     no_iss.as_object_mut().unwrap().remove("iss");
     let mut no_aud = good.clone();
     no_aud.as_object_mut().unwrap().remove("aud");
-    for (name, c) in [
-        ("wrong iss", wrong_iss),
-        ("wrong aud", wrong_aud),
-        ("no iss", no_iss),
-        ("no aud", no_aud),
+    let mut iss_of_wrong_type = good.clone();
+    iss_of_wrong_type["iss"] = json!(7);
+    for (name, c, kind, named) in [
+        ("wrong iss", wrong_iss, "token-wrong-issuer", "iss"),
+        ("wrong aud", wrong_aud, "token-wrong-audience", "aud"),
+        ("no iss", no_iss, "token-missing-claim", "`iss`"),
+        ("no aud", no_aud, "token-missing-claim", "`aud`"),
+        (
+            "iss of wrong type",
+            iss_of_wrong_type,
+            "token-invalid-claim",
+            "`iss`",
+        ),
     ] {
         let res = assert_nothing_written!(
             app,
             create_with(&app, Some(&format!("Bearer {}", hs(&c, SECRET)))).await
         );
-        assert_eq!(res.status, 401, "{name}");
-        res.assert_problem(401);
+        assert_refused(&res, kind, named, name);
     }
     assert_eq!(
         create_with(&app, Some(&format!("Bearer {}", hs(&good, SECRET))))
@@ -275,8 +442,31 @@ async fn rs256_and_es256_tokens_verify_and_algorithm_confusion_is_refused() {
                 app,
                 create_with(&app, Some(&format!("Bearer {bad}"))).await
             );
-            res.assert_problem(401);
+            assert_refused(
+                &res,
+                "token-wrong-algorithm",
+                "algorithm",
+                &format!("{alg:?}"),
+            );
         }
+        // The right algorithm and key, with the signature of other claims.
+        let elsewhere =
+            encode(&Header::new(alg), &with("sub", json!("someone-else")), &key).unwrap();
+        let forged = format!(
+            "{}.{}",
+            good.rsplit_once('.').unwrap().0,
+            elsewhere.rsplit('.').next().unwrap()
+        );
+        let res = assert_nothing_written!(
+            app,
+            create_with(&app, Some(&format!("Bearer {forged}"))).await
+        );
+        assert_refused(
+            &res,
+            "token-bad-signature",
+            "signature",
+            &format!("{alg:?}"),
+        );
     }
 }
 

@@ -521,3 +521,448 @@ async fn readiness_fails_with_a_503_when_the_database_does_not_answer() {
         "the process is up all the same"
     );
 }
+
+#[actix_web::test]
+async fn problem_types_resolve_on_the_service_without_a_token() {
+    let app = TestApp::new().await;
+    // The type of a real problem document is a reference to a page of this service.
+    let refused = app.call(Method::GET, "/v1/families", None, None, &[]).await;
+    let type_ = refused.assert_problem(401)["type"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(type_, "/problems/unauthorized");
+    let page = app.call(Method::GET, &type_, None, None, &[]).await;
+    page.assert_status(200);
+    assert_eq!(
+        page.header("content-type").as_deref(),
+        Some("application/json")
+    );
+    assert_eq!(page.body["type"], type_);
+    assert_eq!(page.body["slug"], "unauthorized");
+    assert_eq!(page.body["title"], refused.body["title"]);
+    assert_eq!(page.body["status"], 401);
+    assert!(page.body["meaning"].as_str().is_some_and(|m| !m.is_empty()));
+    assert!(page.body["what_to_do"]
+        .as_str()
+        .is_some_and(|m| !m.is_empty()));
+
+    // The index lists every kind the code knows, each with a page of its own.
+    let index = app.call(Method::GET, "/problems", None, None, &[]).await;
+    index.assert_status(200);
+    let listed: Vec<&str> = index.body["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["slug"].as_str().unwrap())
+        .collect();
+    let known: Vec<&str> = liaison::http::problem_types::ALL
+        .iter()
+        .map(|p| p.slug)
+        .collect();
+    assert_eq!(listed, known);
+    for slug in [
+        "validation",
+        "contact-restricted",
+        "token-expired",
+        "uri-too-long",
+    ] {
+        assert!(listed.contains(&slug), "{slug}");
+        let one = app
+            .call(Method::GET, &format!("/problems/{slug}"), None, None, &[])
+            .await;
+        one.assert_status(200);
+        assert_eq!(one.body["type"], format!("/problems/{slug}"));
+    }
+
+    // A browser gets a page it can show.
+    let browser = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8";
+    let html = app
+        .call(
+            Method::GET,
+            "/problems/precondition-failed",
+            None,
+            None,
+            &[("accept", browser)],
+        )
+        .await;
+    html.assert_status(200);
+    assert_eq!(
+        html.header("content-type").as_deref(),
+        Some("text/html; charset=utf-8")
+    );
+    assert!(
+        html.text.contains("<h1>Precondition failed</h1>"),
+        "{}",
+        html.text
+    );
+    assert!(html.text.contains("<code>If-Match</code>"), "{}", html.text);
+    assert_eq!(html.header("vary").as_deref(), Some("Accept"));
+    let index = app
+        .call(Method::GET, "/problems", None, None, &[("accept", browser)])
+        .await;
+    assert!(index
+        .text
+        .contains("href=\"/problems/sms-consent-missing\""));
+    // JSON when JSON ranks at least as high.
+    let json = app
+        .call(
+            Method::GET,
+            "/problems/precondition-failed",
+            None,
+            None,
+            &[("accept", "text/html;q=0.5, application/json")],
+        )
+        .await;
+    assert_eq!(json.body["status"], 412);
+
+    // An unknown slug is a 404 problem; other methods a 405.
+    let unknown = assert_nothing_written!(
+        app,
+        app.call(Method::GET, "/problems/no-such-thing", None, None, &[])
+            .await
+    );
+    assert_eq!(unknown.assert_problem(404)["type"], "/problems/not-found");
+    let post = assert_nothing_written!(
+        app,
+        app.call(
+            Method::POST,
+            "/problems/validation",
+            None,
+            Some(&json!({})),
+            &[]
+        )
+        .await
+    );
+    assert_eq!(
+        post.assert_problem(405)["type"],
+        "/problems/method-not-allowed"
+    );
+}
+
+#[actix_web::test]
+async fn an_empty_or_malformed_if_match_is_a_400_wherever_it_is_honoured() {
+    let app = TestApp::new().await;
+    let t = app.admin();
+    let family = app.family("Guarded").await;
+    let path = format!("/v1/families/{family}");
+    let patch = json!({ "notes": "changed" });
+    for value in ["", " ", ",", "\"2", "W/2", "*, \"1\"", "\"1\" \"2\"", "one"] {
+        for (method, body) in [(Method::PATCH, Some(patch.clone())), (Method::DELETE, None)] {
+            let res = assert_nothing_written!(
+                app,
+                send_with(&app, method.clone(), &path, &t, body, ("if-match", value)).await
+            );
+            assert_eq!(
+                res.status, 400,
+                "{method} If-Match: {value:?}: {}",
+                res.text
+            );
+            assert_eq!(res.assert_problem(400)["type"], "/problems/bad-request");
+        }
+    }
+    let settings = assert_nothing_written!(
+        app,
+        send_with(
+            &app,
+            Method::PATCH,
+            "/v1/settings",
+            &t,
+            Some(json!({})),
+            ("if-match", "")
+        )
+        .await
+    );
+    settings.assert_problem(400);
+    // What the documented pattern allows is never a 400: empty list elements, blanks, a bare
+    // version, a tag that is no version (a 412 then).
+    let ok = send_with(
+        &app,
+        Method::PATCH,
+        &path,
+        &t,
+        Some(patch.clone()),
+        ("if-match", " , \"1\" ,, "),
+    )
+    .await;
+    ok.assert_status(200);
+    let bare = send_with(
+        &app,
+        Method::PATCH,
+        &path,
+        &t,
+        Some(json!({ "notes": "bare" })),
+        ("if-match", "2"),
+    )
+    .await;
+    bare.assert_status(200);
+    let other = assert_nothing_written!(
+        app,
+        send_with(
+            &app,
+            Method::DELETE,
+            &path,
+            &t,
+            None,
+            ("if-match", "\"03\", W/\"3\", \"x,y\"")
+        )
+        .await
+    );
+    other.assert_problem(412);
+}
+
+#[actix_web::test]
+async fn a_malformed_id_in_the_path_is_a_400_naming_the_parameter_in_plain_words() {
+    let app = TestApp::new().await;
+    let t = app.admin();
+    let family = app.family("Pathy").await;
+    let student = app.student_in(&family, "Kid").await;
+    let guardian = app.guardian_in(&family, "Parent").await;
+    let cases: Vec<(Method, String, Option<Value>, Vec<&str>)> = vec![
+        (
+            Method::GET,
+            "/v1/families/not-a-uuid".into(),
+            None,
+            vec!["id"],
+        ),
+        (Method::GET, "/v1/families/%ZZ".into(), None, vec!["id"]),
+        (Method::DELETE, "/v1/guardians/123".into(), None, vec!["id"]),
+        (
+            Method::PATCH,
+            "/v1/students/x".into(),
+            Some(json!({ "given_name": "Y" })),
+            vec!["id"],
+        ),
+        (
+            Method::GET,
+            format!("/v1/students/{student}/guardians/nope"),
+            None,
+            vec!["guardian_id"],
+        ),
+        (
+            Method::DELETE,
+            format!("/v1/students/nope/guardians/{guardian}"),
+            None,
+            vec!["id"],
+        ),
+        (
+            Method::GET,
+            "/v1/students/nope/guardians/nada".into(),
+            None,
+            vec!["id", "guardian_id"],
+        ),
+        (
+            Method::POST,
+            "/v1/concerns/zzz/transitions".into(),
+            Some(json!({ "to": "acknowledged" })),
+            vec!["id"],
+        ),
+    ];
+    for (method, path, body, fields) in cases {
+        let res = assert_nothing_written!(
+            app,
+            app.call(method.clone(), &path, Some(&t), body.as_ref(), &[])
+                .await
+        );
+        let problem = res.assert_problem(400);
+        assert_eq!(problem["type"], "/problems/validation", "{method} {path}");
+        assert_eq!(res.error_fields(), fields, "{method} {path}: {}", res.text);
+        for e in problem["errors"].as_array().unwrap() {
+            assert_eq!(e["code"], "invalid");
+            assert!(e["message"]
+                .as_str()
+                .unwrap()
+                .starts_with("must be a UUID such as "));
+        }
+        for internal in [
+            "deserialize",
+            "UUID parsing",
+            "invalid character",
+            "Path",
+            "found",
+        ] {
+            assert!(
+                !res.text.contains(internal),
+                "{method} {path}: {}",
+                res.text
+            );
+        }
+    }
+}
+
+/// Every operation of the OpenAPI document, with its path's parameters filled in.
+fn every_operation() -> Vec<(Method, String)> {
+    let doc = serde_json::to_value(liaison::openapi::document()).unwrap();
+    let mut ops = Vec::new();
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for method in item.as_object().unwrap().keys() {
+            let mut concrete = path.clone();
+            for param in ["{id}", "{guardian_id}"] {
+                concrete = concrete.replace(param, &uuid::Uuid::now_v7().to_string());
+            }
+            concrete = concrete.replace("{slug}", "validation");
+            assert!(
+                !concrete.contains('{'),
+                "a path parameter to fill in: {path}"
+            );
+            ops.push((
+                Method::from_bytes(method.to_uppercase().as_bytes()).unwrap(),
+                concrete,
+            ));
+        }
+    }
+    assert!(ops.len() > 30, "{ops:?}");
+    ops
+}
+
+#[actix_web::test]
+async fn unknown_query_parameters_are_a_400_on_every_endpoint() {
+    let app = TestApp::new().await;
+    let t = app.admin();
+    app.family("Something to write over").await;
+    for (method, path) in every_operation() {
+        let url = format!("{path}?zz_unknown=1&limit=5&zz_unknown=2");
+        let res = assert_nothing_written!(
+            app,
+            app.call(method.clone(), &url, Some(&t), Some(&json!({})), &[])
+                .await
+        );
+        assert_eq!(res.status, 400, "{method} {url}: {}", res.text);
+        assert_eq!(res.assert_problem(400)["type"], "/problems/validation");
+        // Named once, and `limit` as well where the operation takes no such thing.
+        let fields = res.error_fields();
+        assert_eq!(fields[0], "zz_unknown", "{method} {url}: {}", res.text);
+        assert!(fields.len() <= 2, "{method} {url}: {}", res.text);
+        assert!(res.body["errors"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|e| e["code"] == "unknown_parameter"));
+    }
+    // Without a token too, and on what is served beside the API.
+    for path in [
+        "/healthz?x",
+        "/readyz?verbose=1",
+        "/problems?lang=fr",
+        "/v1/openapi.json?download=1",
+    ] {
+        let res = app.call(Method::GET, path, None, None, &[]).await;
+        assert_eq!(
+            res.assert_problem(400)["errors"][0]["code"],
+            "unknown_parameter",
+            "{path}"
+        );
+    }
+    // The declared ones pass.
+    app.get("/v1/families?limit=1&q=some", &t)
+        .await
+        .assert_status(200);
+}
+
+#[actix_web::test]
+async fn malformed_percent_encoding_in_a_query_is_a_400() {
+    let app = TestApp::new().await;
+    let t = app.admin();
+    let family = app.family("Encoded").await;
+    for (path, field) in [
+        ("/v1/families?q=%ZZ".to_string(), "q"),
+        ("/v1/families?q=%FF".to_string(), "q"),
+        ("/v1/families?q=caf%C3".to_string(), "q"),
+        ("/v1/families?q=100%".to_string(), "q"),
+        ("/v1/families?limit=1&%FF=1".to_string(), "query"),
+        (format!("/v1/families/{family}?x=%ZZ"), "x"),
+        ("/healthz?%E9t%E9".to_string(), "query"),
+    ] {
+        let res = assert_nothing_written!(app, app.get(&path, &t).await);
+        assert_eq!(
+            res.assert_problem(400)["type"],
+            "/problems/validation",
+            "{path}"
+        );
+        assert_eq!(res.error_fields(), [field], "{path}: {}", res.text);
+        assert_eq!(res.body["errors"][0]["code"], "invalid_encoding", "{path}");
+    }
+    // Well-formed UTF-8 passes through.
+    app.get("/v1/families?q=caf%C3%A9+au+lait", &t)
+        .await
+        .assert_status(200);
+    // A write with a malformed query writes nothing.
+    let res = assert_nothing_written!(
+        app,
+        app.call(
+            Method::PATCH,
+            &format!("/v1/families/{family}?%ZZ"),
+            Some(&t),
+            Some(&json!({ "notes": "x" })),
+            &[]
+        )
+        .await
+    );
+    res.assert_problem(400);
+}
+
+#[actix_web::test]
+async fn oversized_uris_and_headers_get_problem_documents() {
+    let app = TestApp::new().await;
+    let t = app.admin();
+    let long = format!("/v1/families?q={}", "a".repeat(8 * 1024));
+    let res = assert_nothing_written!(app, app.get(&long, &t).await);
+    assert_eq!(res.assert_problem(414)["type"], "/problems/uri-too-long");
+    // Just under the limit, the request is read (and q judged on its own terms).
+    let under = format!("/v1/families?q={}", "a".repeat(8 * 1024 - 20));
+    assert_ne!(app.get(&under, &t).await.status, 414);
+
+    let big = "b".repeat(16 * 1024);
+    let res = assert_nothing_written!(
+        app,
+        app.call(
+            Method::POST,
+            "/v1/families",
+            Some(&t),
+            Some(&json!({ "display_name": "Headers" })),
+            &[("x-padding", &big)]
+        )
+        .await
+    );
+    assert_eq!(
+        res.assert_problem(431)["type"],
+        "/problems/headers-too-large"
+    );
+    let fits = "b".repeat(12 * 1024);
+    app.call(Method::GET, "/healthz", None, None, &[("x-padding", &fits)])
+        .await
+        .assert_status(200);
+}
+
+#[actix_web::test]
+async fn compressed_request_bodies_are_a_415() {
+    let app = TestApp::new().await;
+    let t = app.admin();
+    for coding in ["gzip", "br", "deflate, identity"] {
+        let res = assert_nothing_written!(
+            app,
+            app.call(
+                Method::POST,
+                "/v1/families",
+                Some(&t),
+                Some(&json!({ "display_name": "Zipped" })),
+                &[("content-encoding", coding)]
+            )
+            .await
+        );
+        assert_eq!(
+            res.assert_problem(415)["type"],
+            "/problems/unsupported-media-type"
+        );
+        assert_eq!(res.header("accept-encoding").as_deref(), Some("identity"));
+    }
+    app.call(
+        Method::POST,
+        "/v1/families",
+        Some(&t),
+        Some(&json!({ "display_name": "Plain" })),
+        &[("content-encoding", "identity")],
+    )
+    .await
+    .assert_status(201);
+}
