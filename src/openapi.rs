@@ -8,8 +8,6 @@ use utoipa::{Modify, OpenApi};
 use utoipa_actix_web::AppExt;
 
 use crate::error::{FieldError, Problem};
-use crate::routes::concerns::ConcernFields;
-use crate::routes::settings::SettingsInput;
 
 #[derive(OpenApi)]
 #[openapi(
@@ -24,7 +22,7 @@ Creating POSTs honour `Idempotency-Key`.",
         license(name = "Apache-2.0", identifier = "Apache-2.0")
     ),
     modifiers(&Security),
-    components(schemas(Problem, FieldError, ConcernFields, SettingsInput)),
+    components(schemas(Problem, FieldError)),
     tags(
         (name = "families", description = "Households and their contact preferences."),
         (name = "guardians", description = "The adults of a family."),
@@ -68,20 +66,10 @@ const IDENTIFIER: &str = r"^[^\s\u0000-\u001F\u007F-\u009F]([^\u0000-\u001F\u007
 const NO_NUL: &str = r"^[^\u0000]*$";
 /// The properties validated as identifiers rather than free text.
 const IDENTIFIER_FIELDS: [&str; 2] = ["external_id", "grade_level"];
-/// Merge-patch schemas derived from the schema of what they edit, less the fixed fields.
-const PATCHES: [(&str, &str, &[&str]); 6] = [
-    ("FamilyPatch", "FamilyInput", &[]),
-    ("GuardianPatch", "GuardianInput", &[]),
-    ("StudentPatch", "StudentInput", &[]),
-    ("LinkPatch", "LinkInput", &["guardian_id"]),
-    ("CommunicationPatch", "CommunicationInput", &["family_id"]),
-    ("ConcernPatch", "ConcernFields", &[]),
-];
 
 /// Final touches once the handlers are in: what the validators enforce but derives cannot say.
-/// Bounded text gets the pattern of its validator, string query parameters refuse NUL, and each
-/// merge-patch body is its resource's input schema with every field optional and the optional
-/// ones nullable (`null` clears them), so the spec and the server agree on what is valid.
+/// Bounded text gets the pattern of its validator and string query parameters refuse NUL, so
+/// the spec and the server agree on what is valid.
 fn finish(api: Document) -> Document {
     let Ok(mut doc) = serde_json::to_value(&api) else {
         return api;
@@ -92,11 +80,6 @@ fn finish(api: Document) -> Document {
     {
         for schema in schemas.values_mut() {
             text_patterns(schema);
-        }
-        for (patch, input, fixed) in PATCHES {
-            if let Some(base) = schemas.get(input) {
-                schemas.insert(patch.to_string(), merge_patch_schema(base, input, fixed));
-            }
         }
     }
     if let Some(paths) = doc.pointer_mut("/paths").and_then(Value::as_object_mut) {
@@ -149,62 +132,6 @@ fn text_patterns(schema: &mut Value) {
             prop["pattern"] = json!(pattern);
         }
     }
-}
-
-fn merge_patch_schema(base: &Value, input: &str, fixed: &[&str]) -> Value {
-    let mut schema = base.clone();
-    let required: Vec<Value> = schema["required"].as_array().cloned().unwrap_or_default();
-    if let Some(obj) = schema.as_object_mut() {
-        obj.remove("required");
-        obj.insert(
-            "description".into(),
-            json!(format!(
-                "A JSON Merge Patch (RFC 7396) of `{input}`: any of its fields; `null` clears an optional one."
-            )),
-        );
-    }
-    if let Some(props) = schema.get_mut("properties").and_then(Value::as_object_mut) {
-        for name in fixed {
-            props.remove(*name);
-        }
-        for (name, prop) in props.iter_mut() {
-            if !required.contains(&json!(name)) {
-                nullable(prop);
-            }
-        }
-    }
-    schema
-}
-
-fn nullable(prop: &mut Value) {
-    match prop.get("type").cloned() {
-        Some(Value::String(t)) => prop["type"] = json!([t, "null"]),
-        Some(Value::Array(mut types)) => {
-            if !types.contains(&json!("null")) {
-                types.push(json!("null"));
-                prop["type"] = Value::Array(types);
-            }
-        }
-        _ => {
-            let has_null = prop["oneOf"]
-                .as_array()
-                .is_some_and(|o| o.iter().any(|s| s["type"] == "null"));
-            if !has_null {
-                *prop = json!({ "oneOf": [{ "type": "null" }, prop.clone()] });
-            }
-        }
-    }
-}
-
-/// The document's component schemas, built once: what merge patches are checked against.
-pub fn schemas() -> &'static Value {
-    static SCHEMAS: std::sync::OnceLock<Value> = std::sync::OnceLock::new();
-    SCHEMAS.get_or_init(|| {
-        serde_json::to_value(document())
-            .ok()
-            .and_then(|d| d.pointer("/components/schemas").cloned())
-            .unwrap_or(Value::Null)
-    })
 }
 
 /// The complete document, as `/v1/openapi.json` serves it; built once per process.

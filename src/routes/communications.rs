@@ -21,7 +21,7 @@ use crate::db::{DbConnection, MultiBackend};
 use crate::domain::{plain_text, text_enum, Channel, LanguageTag};
 use crate::error::ApiError;
 use crate::http::etag::IfMatch;
-use crate::http::extract::{JsonBody, PatchBody, Query};
+use crate::http::extract::{JsonBody, NoBody, PatchBody, Query};
 use crate::http::idempotency::{self, Created, IdempotencyKey};
 use crate::http::merge_patch;
 use crate::http::pagination::{self, Page, PageRequest};
@@ -144,11 +144,12 @@ fn general() -> Category {
     Category::General
 }
 
-/// A merge patch of a communication: any fields of `CommunicationInput` but `family_id`.
-///
-/// Its schema is derived from the input's by `openapi::finish`, so the two cannot drift.
-#[derive(ToSchema)]
-pub struct CommunicationPatch {}
+crate::http::merge_patch::patch_schema! {
+    /// A merge patch of a communication: any fields of `CommunicationInput` but `family_id`.
+    ///
+    /// Its schema is derived from `CommunicationInput`'s by `patch_schema!`, so the two cannot drift.
+    pub struct CommunicationPatch for CommunicationInput, fixed ["family_id"];
+}
 
 /// A logged communication.
 #[derive(Debug, Serialize, ToSchema)]
@@ -477,7 +478,7 @@ fn same_language(a: &str, b: &str) -> bool {
 }
 
 /// Filters of the communication list.
-#[derive(Debug, Deserialize, IntoParams, Validate)]
+#[derive(Debug, Deserialize, IntoParams, ToSchema, Validate)]
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct ListCommunicationsQuery {
@@ -942,6 +943,7 @@ pub async fn acknowledge_communication(
     caller: Caller,
     state: web::Data<AppState>,
     id: web::Path<Uuid>,
+    _body: NoBody,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Scope::CommunicationsWrite)?;
     let id = id.into_inner().to_string();
