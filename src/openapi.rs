@@ -8,6 +8,7 @@ use utoipa::{Modify, OpenApi};
 use utoipa_actix_web::AppExt;
 
 use crate::error::{FieldError, Problem};
+use crate::http::check::{DATE_PATTERN, DATE_TIME_PATTERN};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -68,8 +69,9 @@ const NO_NUL: &str = r"^[^\u0000]*$";
 const IDENTIFIER_FIELDS: [&str; 2] = ["external_id", "grade_level"];
 
 /// Final touches once the handlers are in: what the validators enforce but derives cannot say.
-/// Bounded text gets the pattern of its validator and string query parameters refuse NUL, so
-/// the spec and the server agree on what is valid.
+/// Bounded text gets the pattern of its validator, string query parameters refuse NUL, and
+/// dates and times the pattern of the years the server takes, so the spec and the server agree
+/// on what is valid.
 fn finish(api: Document) -> Document {
     let Ok(mut doc) = serde_json::to_value(&api) else {
         return api;
@@ -82,6 +84,7 @@ fn finish(api: Document) -> Document {
             text_patterns(schema);
         }
     }
+    date_patterns(&mut doc);
     if let Some(paths) = doc.pointer_mut("/paths").and_then(Value::as_object_mut) {
         for op in paths
             .values_mut()
@@ -131,6 +134,37 @@ fn text_patterns(schema: &mut Value) {
             };
             prop["pattern"] = json!(pattern);
         }
+    }
+}
+
+/// Puts on every `date-time` and `date` string, wherever it is (properties, parameters, items),
+/// the pattern of what the server accepts: RFC 3339 with a four-digit year from 1900 to 2199
+/// (`http::check` enforces the same, driven by the same `format`).
+fn date_patterns(value: &mut Value) {
+    match value {
+        Value::Object(map) => {
+            let string = match map.get("type") {
+                Some(Value::String(t)) => t == "string",
+                Some(Value::Array(ts)) => ts.iter().any(|t| t == "string"),
+                _ => false,
+            };
+            let pattern = match map.get("format").and_then(Value::as_str) {
+                Some("date-time") if string => Some(DATE_TIME_PATTERN),
+                Some("date") if string => Some(DATE_PATTERN),
+                _ => None,
+            };
+            if let Some(pattern) = pattern {
+                map.insert("pattern".into(), json!(pattern));
+            }
+            for (key, inner) in map.iter_mut() {
+                // Examples are data, not schemas.
+                if !matches!(key.as_str(), "example" | "examples" | "enum" | "default") {
+                    date_patterns(inner);
+                }
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(date_patterns),
+        _ => {}
     }
 }
 
