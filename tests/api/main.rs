@@ -13,3 +13,4 @@ mod conventions;
 mod guardian_access;
 mod resources;
 mod schema;
+mod validation;
