@@ -403,10 +403,12 @@ impl FromRequest for NoBody {
             }
             match media_type(&req).as_deref() {
                 Some("application/json") => {}
-                other => return Err(ApiError::UnsupportedMediaType(format!(
+                other => {
+                    return Err(ApiError::UnsupportedMediaType(format!(
                     "this action takes no body; send none, or {{}} as application/json (got {})",
                     other.unwrap_or("no Content-Type")
-                ))),
+                )))
+                }
             }
             let (value, problems) = parse_json(&bytes)?;
             check::body::<NoFields>(value, problems)?;
