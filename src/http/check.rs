@@ -148,7 +148,7 @@ impl Schemas {
     }
 
     /// Whether `null` is a valid value of `schema`.
-    pub fn nullable(&self, schema: &Value) -> bool {
+    fn nullable(&self, schema: &Value) -> bool {
         let schema = self.resolve(schema);
         match schema.get("type") {
             Some(Value::String(t)) if t == "null" => return true,
@@ -188,12 +188,12 @@ impl Schemas {
     }
 
     /// Whether an object `schema` refuses names it does not declare.
-    pub fn closed(&self, schema: &Value) -> bool {
+    fn closed(&self, schema: &Value) -> bool {
         self.core(schema).get("additionalProperties") == Some(&Value::Bool(false))
     }
 
     /// Whether `schema` is that of an object with declared properties.
-    pub fn is_object(&self, schema: &Value) -> bool {
+    fn is_object(&self, schema: &Value) -> bool {
         let core = self.core(schema);
         types(core).contains(&"object") || core.get("properties").is_some()
     }
@@ -375,7 +375,7 @@ fn bounds(schema: &Value) -> String {
 
 /// One step of a path into a JSON value.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Seg {
+enum Seg {
     /// An object's member.
     Key(String),
     /// An array's item.
@@ -383,7 +383,7 @@ pub enum Seg {
 }
 
 /// A path as field errors name it: `address.city`, `items[2].name`.
-pub fn render(path: &[Seg]) -> String {
+fn render(path: &[Seg]) -> String {
     let mut out = String::new();
     for seg in path {
         match seg {
@@ -435,11 +435,6 @@ impl Checker {
         }
     }
 
-    /// The schemas checked against.
-    pub fn schemas(&self) -> &Arc<Schemas> {
-        &self.schemas
-    }
-
     /// Records an error found elsewhere (a duplicate key, a NUL character): its field counts as
     /// reported.
     pub fn adopt(&mut self, errors: Vec<FieldError>) {
@@ -450,7 +445,7 @@ impl Checker {
     }
 
     /// Records an error at `path`.
-    pub fn fail(&mut self, path: &[Seg], code: &str, message: impl Into<String>) {
+    fn fail(&mut self, path: &[Seg], code: &str, message: impl Into<String>) {
         let field = match (path.is_empty(), self.source) {
             (false, _) => render(path),
             (true, Source::Body) => "body".to_string(),
@@ -485,7 +480,7 @@ impl Checker {
 
     /// Checks `value` against `schema`; `false` (with the error recorded) when it is not valid.
     /// Valid values may be normalised on the way (`5.0` for an integer becomes `5`).
-    pub fn value(&mut self, schema: &Value, value: &mut Value, path: &mut Vec<Seg>) -> bool {
+    fn value(&mut self, schema: &Value, value: &mut Value, path: &mut Vec<Seg>) -> bool {
         let schemas = self.schemas.clone();
         if value.is_null() {
             if schemas.nullable(schema) {
