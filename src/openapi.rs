@@ -137,10 +137,91 @@ fn text_patterns(schema: &mut Value) {
     }
 }
 
-/// Puts on every `date-time` and `date` string, wherever it is (properties, parameters, items),
-/// the pattern of what the server accepts: RFC 3339 with a four-digit year from 1900 to 2199
-/// (`http::check` enforces the same, driven by the same `format`).
-fn date_patterns(value: &mut Value) {
+/// Puts on every `date-time` and `date` a client sends (request bodies, the schemas they refer
+/// to, parameters) the pattern of what the server accepts: RFC 3339 with a four-digit year from
+/// 1900 to 2199 as written (`http::check` enforces the same, driven by the same `format`).
+/// Answers are left without it: a time taken as written in range may fall just outside it in
+/// UTC (`1900-01-01T00:00:00+05:00` is answered as `1899-12-31T19:00:00Z`).
+fn date_patterns(doc: &mut Value) {
+    let mut sent: Vec<Value> = Vec::new();
+    for op in doc["paths"]
+        .as_object()
+        .into_iter()
+        .flat_map(|paths| paths.values())
+        .filter_map(Value::as_object)
+        .flat_map(|item| item.values())
+    {
+        for content in op["requestBody"]["content"]
+            .as_object()
+            .into_iter()
+            .flat_map(|c| c.values())
+        {
+            sent.push(content["schema"].clone());
+        }
+        for param in op["parameters"].as_array().into_iter().flatten() {
+            sent.push(param["schema"].clone());
+        }
+    }
+    let mut names = std::collections::BTreeSet::new();
+    let mut pending: Vec<String> = Vec::new();
+    sent.iter().for_each(|s| refs(s, &mut pending));
+    while let Some(name) = pending.pop() {
+        if names.insert(name.clone()) {
+            refs(&doc["components"]["schemas"][&name], &mut pending);
+        }
+    }
+    for name in names {
+        if let Some(schema) = doc.pointer_mut(&format!("/components/schemas/{name}")) {
+            add_date_patterns(schema);
+        }
+    }
+    for op in doc["paths"]
+        .as_object_mut()
+        .into_iter()
+        .flat_map(|paths| paths.values_mut())
+        .filter_map(Value::as_object_mut)
+        .flat_map(|item| item.values_mut())
+    {
+        // `get_mut`, not indexing: indexing would add the members it does not find.
+        for content in op
+            .pointer_mut("/requestBody/content")
+            .and_then(Value::as_object_mut)
+            .into_iter()
+            .flat_map(|c| c.values_mut())
+        {
+            content.get_mut("schema").map(add_date_patterns);
+        }
+        for param in op
+            .get_mut("parameters")
+            .and_then(Value::as_array_mut)
+            .into_iter()
+            .flatten()
+        {
+            param.get_mut("schema").map(add_date_patterns);
+        }
+    }
+}
+
+/// The names of the component schemas `value` refers to.
+fn refs(value: &Value, out: &mut Vec<String>) {
+    match value {
+        Value::Object(map) => {
+            if let Some(name) = map
+                .get("$ref")
+                .and_then(Value::as_str)
+                .and_then(|r| r.strip_prefix("#/components/schemas/"))
+            {
+                out.push(name.to_string());
+            }
+            map.values().for_each(|v| refs(v, out));
+        }
+        Value::Array(items) => items.iter().for_each(|v| refs(v, out)),
+        _ => {}
+    }
+}
+
+/// Puts the date or time pattern on every `date-time` and `date` string within `value`.
+fn add_date_patterns(value: &mut Value) {
     match value {
         Value::Object(map) => {
             let string = match map.get("type") {
@@ -157,13 +238,13 @@ fn date_patterns(value: &mut Value) {
                 map.insert("pattern".into(), json!(pattern));
             }
             for (key, inner) in map.iter_mut() {
-                // Examples are data, not schemas.
+                // Examples and defaults are data, not schemas.
                 if !matches!(key.as_str(), "example" | "examples" | "enum" | "default") {
-                    date_patterns(inner);
+                    add_date_patterns(inner);
                 }
             }
         }
-        Value::Array(items) => items.iter_mut().for_each(date_patterns),
+        Value::Array(items) => items.iter_mut().for_each(add_date_patterns),
         _ => {}
     }
 }

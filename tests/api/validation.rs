@@ -505,20 +505,52 @@ async fn timestamps_and_dates_are_rfc_3339_within_1900_to_2199() {
     app.get("/v1/communications?occurred_from=1900-01-01T00:00:00z", &t)
         .await
         .assert_status(200);
+    // The bound is on the year as written; the answer is in UTC, which may fall just outside it,
+    // so answers' schemas carry no pattern.
+    let res = app
+        .post(
+            "/v1/communications",
+            &t,
+            comm("occurred_at", "1900-01-01T00:00:00+05:00"),
+        )
+        .await;
+    res.assert_status(201);
+    assert_eq!(res.body["occurred_at"], "1899-12-31T19:00:00Z");
 
-    // The document says the same: every date-time and date, in bodies, answers and
-    // parameters, carries the pattern of what the server takes.
+    // The document says the same: every date-time and date a client sends, in a body (and
+    // what it refers to) or a parameter, carries the pattern of what the server takes.
     let doc = app
         .call(Method::GET, "/v1/openapi.json", None, None, &[])
         .await
         .body;
     let mut found = (0, 0);
-    check_date_patterns(&doc, &mut found);
-    assert!(found.0 > 10 && found.1 >= 3, "{found:?}");
+    let mut seen = Vec::new();
+    for op in doc["paths"]
+        .as_object()
+        .unwrap()
+        .values()
+        .flat_map(|item| item.as_object().unwrap().values())
+    {
+        for content in op["requestBody"]["content"]
+            .as_object()
+            .into_iter()
+            .flatten()
+        {
+            check_date_patterns(&doc, &content.1["schema"], &mut seen, &mut found);
+        }
+        for param in op["parameters"].as_array().into_iter().flatten() {
+            check_date_patterns(&doc, &param["schema"], &mut seen, &mut found);
+        }
+    }
+    assert!(found.0 >= 10 && found.1 >= 4, "{found:?}");
+    let answer = &doc["components"]["schemas"]["Communication"]["properties"]["occurred_at"];
+    assert_eq!(answer["format"], "date-time");
+    assert!(answer.get("pattern").is_none(), "{answer}");
 }
 
-/// Asserts every `date-time`/`date` schema in `v` has the server's pattern; counts them.
-fn check_date_patterns(v: &Value, found: &mut (usize, usize)) {
+/// Asserts every `date-time`/`date` schema within `v`, following `$ref`s, has the server's
+/// pattern; counts them.
+fn check_date_patterns(doc: &Value, v: &Value, seen: &mut Vec<String>, found: &mut (usize, usize)) {
     match v {
         Value::Object(map) => {
             match map.get("format").and_then(Value::as_str) {
@@ -532,10 +564,22 @@ fn check_date_patterns(v: &Value, found: &mut (usize, usize)) {
                 }
                 _ => {}
             }
+            if let Some(name) = map
+                .get("$ref")
+                .and_then(Value::as_str)
+                .and_then(|r| r.strip_prefix("#/components/schemas/"))
+            {
+                if !seen.iter().any(|s| s == name) {
+                    seen.push(name.to_string());
+                    check_date_patterns(doc, &doc["components"]["schemas"][name], seen, found);
+                }
+            }
             map.values()
-                .for_each(|inner| check_date_patterns(inner, found));
+                .for_each(|inner| check_date_patterns(doc, inner, seen, found));
         }
-        Value::Array(items) => items.iter().for_each(|i| check_date_patterns(i, found)),
+        Value::Array(items) => items
+            .iter()
+            .for_each(|i| check_date_patterns(doc, i, seen, found)),
         _ => {}
     }
 }
