@@ -8,8 +8,7 @@ use utoipa::{Modify, OpenApi};
 use utoipa_actix_web::AppExt;
 
 use crate::error::{FieldError, Problem};
-use crate::routes::concerns::ConcernFields;
-use crate::routes::settings::SettingsInput;
+use crate::http::check::{DATE_PATTERN, DATE_TIME_PATTERN};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -24,7 +23,7 @@ Creating POSTs honour `Idempotency-Key`.",
         license(name = "Apache-2.0", identifier = "Apache-2.0")
     ),
     modifiers(&Security),
-    components(schemas(Problem, FieldError, ConcernFields, SettingsInput)),
+    components(schemas(Problem, FieldError)),
     tags(
         (name = "families", description = "Households and their contact preferences."),
         (name = "guardians", description = "The adults of a family."),
@@ -68,20 +67,11 @@ const IDENTIFIER: &str = r"^[^\s\u0000-\u001F\u007F-\u009F]([^\u0000-\u001F\u007
 const NO_NUL: &str = r"^[^\u0000]*$";
 /// The properties validated as identifiers rather than free text.
 const IDENTIFIER_FIELDS: [&str; 2] = ["external_id", "grade_level"];
-/// Merge-patch schemas derived from the schema of what they edit, less the fixed fields.
-const PATCHES: [(&str, &str, &[&str]); 6] = [
-    ("FamilyPatch", "FamilyInput", &[]),
-    ("GuardianPatch", "GuardianInput", &[]),
-    ("StudentPatch", "StudentInput", &[]),
-    ("LinkPatch", "LinkInput", &["guardian_id"]),
-    ("CommunicationPatch", "CommunicationInput", &["family_id"]),
-    ("ConcernPatch", "ConcernFields", &[]),
-];
 
 /// Final touches once the handlers are in: what the validators enforce but derives cannot say.
-/// Bounded text gets the pattern of its validator, string query parameters refuse NUL, and each
-/// merge-patch body is its resource's input schema with every field optional and the optional
-/// ones nullable (`null` clears them), so the spec and the server agree on what is valid.
+/// Bounded text gets the pattern of its validator, string query parameters refuse NUL, and
+/// dates and times the pattern of the years the server takes, so the spec and the server agree
+/// on what is valid.
 fn finish(api: Document) -> Document {
     let Ok(mut doc) = serde_json::to_value(&api) else {
         return api;
@@ -94,12 +84,8 @@ fn finish(api: Document) -> Document {
         for schema in schemas.values_mut() {
             text_patterns(schema);
         }
-        for (patch, input, fixed) in PATCHES {
-            if let Some(base) = schemas.get(input) {
-                schemas.insert(patch.to_string(), merge_patch_schema(base, input, fixed));
-            }
-        }
     }
+    date_patterns(&mut doc);
     if let Some(paths) = doc.pointer_mut("/paths").and_then(Value::as_object_mut) {
         for op in paths
             .values_mut()
@@ -367,60 +353,116 @@ fn text_patterns(schema: &mut Value) {
     }
 }
 
-fn merge_patch_schema(base: &Value, input: &str, fixed: &[&str]) -> Value {
-    let mut schema = base.clone();
-    let required: Vec<Value> = schema["required"].as_array().cloned().unwrap_or_default();
-    if let Some(obj) = schema.as_object_mut() {
-        obj.remove("required");
-        obj.insert(
-            "description".into(),
-            json!(format!(
-                "A JSON Merge Patch (RFC 7396) of `{input}`: any of its fields; `null` clears an optional one."
-            )),
-        );
-    }
-    if let Some(props) = schema.get_mut("properties").and_then(Value::as_object_mut) {
-        for name in fixed {
-            props.remove(*name);
+/// Puts on every `date-time` and `date` a client sends (request bodies, the schemas they refer
+/// to, parameters) the pattern of what the server accepts: RFC 3339 with a four-digit year from
+/// 1900 to 2199 as written (`http::check` enforces the same, driven by the same `format`).
+/// Answers are left without it: a time taken as written in range may fall just outside it in
+/// UTC (`1900-01-01T00:00:00+05:00` is answered as `1899-12-31T19:00:00Z`).
+fn date_patterns(doc: &mut Value) {
+    let mut sent: Vec<Value> = Vec::new();
+    for op in doc["paths"]
+        .as_object()
+        .into_iter()
+        .flat_map(|paths| paths.values())
+        .filter_map(Value::as_object)
+        .flat_map(|item| item.values())
+    {
+        for content in op["requestBody"]["content"]
+            .as_object()
+            .into_iter()
+            .flat_map(|c| c.values())
+        {
+            sent.push(content["schema"].clone());
         }
-        for (name, prop) in props.iter_mut() {
-            if !required.contains(&json!(name)) {
-                nullable(prop);
-            }
+        for param in op["parameters"].as_array().into_iter().flatten() {
+            sent.push(param["schema"].clone());
         }
     }
-    schema
+    let mut names = std::collections::BTreeSet::new();
+    let mut pending: Vec<String> = Vec::new();
+    sent.iter().for_each(|s| refs(s, &mut pending));
+    while let Some(name) = pending.pop() {
+        if names.insert(name.clone()) {
+            refs(&doc["components"]["schemas"][&name], &mut pending);
+        }
+    }
+    for name in names {
+        if let Some(schema) = doc.pointer_mut(&format!("/components/schemas/{name}")) {
+            add_date_patterns(schema);
+        }
+    }
+    for op in doc["paths"]
+        .as_object_mut()
+        .into_iter()
+        .flat_map(|paths| paths.values_mut())
+        .filter_map(Value::as_object_mut)
+        .flat_map(|item| item.values_mut())
+    {
+        // `get_mut`, not indexing: indexing would add the members it does not find.
+        for content in op
+            .pointer_mut("/requestBody/content")
+            .and_then(Value::as_object_mut)
+            .into_iter()
+            .flat_map(|c| c.values_mut())
+        {
+            content.get_mut("schema").map(add_date_patterns);
+        }
+        for param in op
+            .get_mut("parameters")
+            .and_then(Value::as_array_mut)
+            .into_iter()
+            .flatten()
+        {
+            param.get_mut("schema").map(add_date_patterns);
+        }
+    }
 }
 
-fn nullable(prop: &mut Value) {
-    match prop.get("type").cloned() {
-        Some(Value::String(t)) => prop["type"] = json!([t, "null"]),
-        Some(Value::Array(mut types)) => {
-            if !types.contains(&json!("null")) {
-                types.push(json!("null"));
-                prop["type"] = Value::Array(types);
+/// The names of the component schemas `value` refers to.
+fn refs(value: &Value, out: &mut Vec<String>) {
+    match value {
+        Value::Object(map) => {
+            if let Some(name) = map
+                .get("$ref")
+                .and_then(Value::as_str)
+                .and_then(|r| r.strip_prefix("#/components/schemas/"))
+            {
+                out.push(name.to_string());
             }
+            map.values().for_each(|v| refs(v, out));
         }
-        _ => {
-            let has_null = prop["oneOf"]
-                .as_array()
-                .is_some_and(|o| o.iter().any(|s| s["type"] == "null"));
-            if !has_null {
-                *prop = json!({ "oneOf": [{ "type": "null" }, prop.clone()] });
-            }
-        }
+        Value::Array(items) => items.iter().for_each(|v| refs(v, out)),
+        _ => {}
     }
 }
 
-/// The document's component schemas, built once: what merge patches are checked against.
-pub fn schemas() -> &'static Value {
-    static SCHEMAS: std::sync::OnceLock<Value> = std::sync::OnceLock::new();
-    SCHEMAS.get_or_init(|| {
-        serde_json::to_value(document())
-            .ok()
-            .and_then(|d| d.pointer("/components/schemas").cloned())
-            .unwrap_or(Value::Null)
-    })
+/// Puts the date or time pattern on every `date-time` and `date` string within `value`.
+fn add_date_patterns(value: &mut Value) {
+    match value {
+        Value::Object(map) => {
+            let string = match map.get("type") {
+                Some(Value::String(t)) => t == "string",
+                Some(Value::Array(ts)) => ts.iter().any(|t| t == "string"),
+                _ => false,
+            };
+            let pattern = match map.get("format").and_then(Value::as_str) {
+                Some("date-time") if string => Some(DATE_TIME_PATTERN),
+                Some("date") if string => Some(DATE_PATTERN),
+                _ => None,
+            };
+            if let Some(pattern) = pattern {
+                map.insert("pattern".into(), json!(pattern));
+            }
+            for (key, inner) in map.iter_mut() {
+                // Examples and defaults are data, not schemas.
+                if !matches!(key.as_str(), "example" | "examples" | "enum" | "default") {
+                    add_date_patterns(inner);
+                }
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(add_date_patterns),
+        _ => {}
+    }
 }
 
 /// The complete document, as `/v1/openapi.json` serves it; built once per process.

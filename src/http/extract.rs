@@ -1,22 +1,29 @@
 //! Strict extractors: JSON bodies and query strings that refuse what they do not understand,
 //! with problem+json errors that name the field.
 
+use std::cell::RefCell;
+use std::fmt;
 use std::future::{ready, Future, Ready};
 use std::pin::Pin;
 
 use actix_web::{dev::Payload, http::header, web, FromRequest, HttpRequest};
 use futures_util::StreamExt;
-use serde::de::DeserializeOwned;
+use serde::de::{DeserializeOwned, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
+use utoipa::{IntoParams, ToSchema};
 use validator::{Validate, ValidationErrors, ValidationErrorsKind};
 
+use super::check;
+use super::merge_patch::Patch;
 use crate::error::{ApiError, FieldError};
 
 /// The largest request body accepted.
 pub const BODY_LIMIT: usize = 1024 * 1024;
 
-/// A JSON request body, deserialized strictly and validated.
+/// A JSON request body, checked against its type's schema, deserialized and validated; every
+/// field error is answered at once.
 #[derive(Debug)]
 pub struct JsonBody<T> {
     /// The value.
@@ -25,9 +32,10 @@ pub struct JsonBody<T> {
     pub fingerprint: String,
 }
 
-/// A JSON Merge Patch document (`application/merge-patch+json` or `application/json`).
+/// A JSON Merge Patch document (`application/merge-patch+json` or `application/json`), for
+/// `merge_patch::merge_into`.
 #[derive(Debug)]
-pub struct PatchBody(pub serde_json::Map<String, Value>);
+pub struct PatchBody(pub Patch);
 
 fn media_type(req: &HttpRequest) -> Option<String> {
     let ct = req.headers().get(header::CONTENT_TYPE)?.to_str().ok()?;
@@ -63,98 +71,152 @@ async fn read_body(req: &HttpRequest, mut payload: Payload) -> Result<web::Bytes
     Ok(body.freeze())
 }
 
-fn parse_json(bytes: &[u8]) -> Result<Value, ApiError> {
+/// Reads a JSON document strictly: answers the value and the problems found on the way that do
+/// not stop it being read (a key given twice, NUL characters), for the checker to report with
+/// the rest. A document that is not JSON at all is a 400 at once.
+fn parse_json(bytes: &[u8]) -> Result<(Value, Vec<FieldError>), ApiError> {
     if bytes.is_empty() {
         return Err(ApiError::bad_request("the request needs a JSON body"));
     }
-    let value: Value = serde_json::from_slice(bytes)
-        .map_err(|e| ApiError::bad_request(format!("the body is not valid JSON: {e}")))?;
-    let mut errors = Vec::new();
-    find_nul(&value, &mut String::new(), &mut errors);
-    if !errors.is_empty() {
-        return Err(ApiError::invalid(errors));
+    let problems = RefCell::new(Vec::new());
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    let value = Strict {
+        path: String::new(),
+        problems: &problems,
     }
-    Ok(value)
-}
-
-/// Text with NUL characters is refused everywhere: PostgreSQL cannot store it.
-fn find_nul(value: &Value, path: &mut String, errors: &mut Vec<FieldError>) {
-    match value {
-        Value::String(s) if s.contains('\0') => errors.push(FieldError::new(
-            path.trim_start_matches('.'),
-            "invalid",
-            "must not contain NUL characters",
-        )),
-        Value::Object(map) => {
-            for (k, v) in map {
-                let len = path.len();
-                path.push('.');
-                path.push_str(k);
-                if k.contains('\0') {
-                    errors.push(FieldError::new(
-                        path.trim_start_matches('.'),
-                        "invalid",
-                        "keys must not contain NUL characters",
-                    ));
-                }
-                find_nul(v, path, errors);
-                path.truncate(len);
+    .deserialize(&mut de)
+    .and_then(|v| de.end().map(|()| v))
+    .map_err(|e| {
+        // serde_json's own words name its parser's states; say where the document breaks.
+        ApiError::bad_request(match e.classify() {
+            serde_json::error::Category::Eof => {
+                "the body is not valid JSON: it ends before the document is complete".to_string()
             }
-        }
-        Value::Array(items) => {
-            for (i, v) in items.iter().enumerate() {
-                let len = path.len();
-                path.push_str(&format!("[{i}]"));
-                find_nul(v, path, errors);
-                path.truncate(len);
-            }
-        }
-        _ => {}
-    }
-}
-
-/// Deserializes `value` into `T`, then runs `T`'s validation; every failure is a field error.
-pub fn from_value<T: DeserializeOwned + Validate>(value: Value) -> Result<T, ApiError> {
-    let parsed: T = serde_path_to_error::deserialize(value).map_err(|e| {
-        let path = e.path().to_string();
-        ApiError::invalid(vec![serde_field_error(&path, &e.inner().to_string())])
+            _ => format!(
+                "the body is not valid JSON (line {}, column {})",
+                e.line(),
+                e.column()
+            ),
+        })
     })?;
-    parsed
-        .validate()
-        .map_err(|e| ApiError::invalid(validation_errors(&e)))?;
-    Ok(parsed)
+    Ok((value, problems.into_inner()))
 }
 
-/// Turns a serde message at `path` into a field error with a stable code.
-fn serde_field_error(path: &str, message: &str) -> FieldError {
-    let parent = if path == "." {
-        String::new()
-    } else {
-        format!("{path}.")
-    };
-    let quoted = |prefix: &str| {
-        message
-            .strip_prefix(prefix)
-            .and_then(|rest| rest.split('`').next())
-            .map(|name| format!("{parent}{name}"))
-    };
-    if let Some(field) = quoted("missing field `") {
-        return FieldError::new(field, "required", "is required");
+/// Builds a `serde_json::Value` as serde_json would, but notes keys given twice (which
+/// serde_json silently resolves to the last) and text with NUL characters, which PostgreSQL
+/// cannot store.
+struct Strict<'a> {
+    path: String,
+    problems: &'a RefCell<Vec<FieldError>>,
+}
+
+impl Strict<'_> {
+    fn child(&self, path: String) -> Self {
+        Strict {
+            path,
+            problems: self.problems,
+        }
     }
-    if let Some(field) = quoted("unknown field `") {
-        // The path already ends at the unknown field itself.
-        let field = if path == "." { field } else { path.to_string() };
-        return FieldError::new(field, "unknown_field", message);
+
+    fn problem(&self, path: &str, code: &str, message: &str) {
+        let field = if path.is_empty() { "body" } else { path };
+        self.problems
+            .borrow_mut()
+            .push(FieldError::new(field, code, message));
     }
-    if let Some(field) = quoted("duplicate field `") {
-        return FieldError::new(field, "duplicate", message);
+
+    fn text(&self, s: &str) {
+        if s.contains('\0') {
+            self.problem(&self.path, "invalid", "must not contain NUL characters");
+        }
     }
-    let field = if path == "." {
-        "body".to_string()
-    } else {
-        path.to_string()
-    };
-    FieldError::new(field, "invalid", message)
+}
+
+impl<'de> DeserializeSeed<'de> for Strict<'_> {
+    type Value = Value;
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Value, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Strict<'_> {
+    type Value = Value;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a JSON value")
+    }
+
+    fn visit_bool<E>(self, v: bool) -> Result<Value, E> {
+        Ok(Value::Bool(v))
+    }
+
+    fn visit_i64<E>(self, v: i64) -> Result<Value, E> {
+        Ok(Value::Number(v.into()))
+    }
+
+    fn visit_u64<E>(self, v: u64) -> Result<Value, E> {
+        Ok(Value::Number(v.into()))
+    }
+
+    fn visit_f64<E>(self, v: f64) -> Result<Value, E> {
+        Ok(serde_json::Number::from_f64(v).map_or(Value::Null, Value::Number))
+    }
+
+    fn visit_str<E>(self, v: &str) -> Result<Value, E> {
+        self.text(v);
+        Ok(Value::String(v.to_string()))
+    }
+
+    fn visit_string<E>(self, v: String) -> Result<Value, E> {
+        self.text(&v);
+        Ok(Value::String(v))
+    }
+
+    fn visit_unit<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+
+    fn visit_none<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+
+    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Value, D::Error> {
+        self.deserialize(d)
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+        let mut items = Vec::new();
+        while let Some(item) =
+            seq.next_element_seed(self.child(format!("{}[{}]", self.path, items.len())))?
+        {
+            items.push(item);
+        }
+        Ok(Value::Array(items))
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut access: A) -> Result<Value, A::Error> {
+        let mut map = serde_json::Map::new();
+        while let Some(key) = access.next_key::<String>()? {
+            let path = if self.path.is_empty() {
+                key.clone()
+            } else {
+                format!("{}.{key}", self.path)
+            };
+            if key.contains('\0') {
+                self.problem(
+                    &path.replace('\0', ""),
+                    "invalid",
+                    "keys must not contain NUL characters",
+                );
+            }
+            let value = access.next_value_seed(self.child(path.clone()))?;
+            if map.insert(key, value).is_some() {
+                self.problem(&path, "duplicate", "is given more than once");
+            }
+        }
+        Ok(Value::Object(map))
+    }
 }
 
 /// Flattens validator's nested errors into `{field, code, message}` rows, sorted by field.
@@ -219,7 +281,7 @@ fn fingerprint(req: &HttpRequest, value: &Value) -> String {
     digest.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-impl<T: DeserializeOwned + Validate + 'static> FromRequest for JsonBody<T> {
+impl<T: DeserializeOwned + Validate + ToSchema + 'static> FromRequest for JsonBody<T> {
     type Error = ApiError;
     type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
 
@@ -237,10 +299,10 @@ impl<T: DeserializeOwned + Validate + 'static> FromRequest for JsonBody<T> {
                 }
             }
             let bytes = read_body(&req, payload).await?;
-            let value = parse_json(&bytes)?;
+            let (value, problems) = parse_json(&bytes)?;
             let fingerprint = fingerprint(&req, &value);
             Ok(JsonBody {
-                value: from_value(value)?,
+                value: check::body(value, problems)?,
                 fingerprint,
             })
         })
@@ -266,7 +328,7 @@ impl FromRequest for PatchBody {
             }
             let bytes = read_body(&req, payload).await?;
             match parse_json(&bytes)? {
-                Value::Object(map) => Ok(PatchBody(map)),
+                (Value::Object(map), errors) => Ok(PatchBody(Patch { map, errors })),
                 _ => Err(ApiError::bad_request("a merge patch must be a JSON object")),
             }
         })
@@ -277,36 +339,16 @@ impl FromRequest for PatchBody {
 #[derive(Debug)]
 pub struct Query<T>(pub T);
 
-/// Parses a raw query string into `T`.
-pub fn parse_query<T: DeserializeOwned + Validate>(qs: &str) -> Result<T, ApiError> {
-    for (k, v) in form_urlencoded::parse(qs.as_bytes()) {
-        if k.contains('\0') || v.contains('\0') {
-            return Err(ApiError::field(
-                k.replace('\0', ""),
-                "invalid",
-                "must not contain NUL characters",
-            ));
-        }
-    }
-    let de = serde_urlencoded::Deserializer::new(form_urlencoded::parse(qs.as_bytes()));
-    let value: T = serde_path_to_error::deserialize(de).map_err(|e| {
-        let path = e.path().to_string();
-        let mut err = serde_field_error(&path, &e.inner().to_string());
-        if err.field == "body" {
-            err.field = "query".into();
-        }
-        if err.code == "unknown_field" {
-            err.code = "unknown_parameter".into();
-        }
-        ApiError::invalid(vec![err])
-    })?;
-    value
-        .validate()
-        .map_err(|e| ApiError::invalid(validation_errors(&e)))?;
-    Ok(value)
+/// Parses a raw query string into `T`, checked against `T`'s parameters: unknown, repeated,
+/// malformed and badly encoded parameters are all reported at once.
+pub fn parse_query<T>(qs: &str) -> Result<T, ApiError>
+where
+    T: DeserializeOwned + Validate + IntoParams + ToSchema + 'static,
+{
+    check::query(qs)
 }
 
-impl<T: DeserializeOwned + Validate> FromRequest for Query<T> {
+impl<T: DeserializeOwned + Validate + IntoParams + ToSchema + 'static> FromRequest for Query<T> {
     type Error = ApiError;
     type Future = Ready<Result<Self, ApiError>>;
 
@@ -332,6 +374,45 @@ impl FromRequest for NoQuery {
                 "unknown_parameter",
                 "this endpoint takes no query parameters",
             )),
+        })
+    }
+}
+
+/// The fields of a body that has none.
+#[derive(Debug, Deserialize, Serialize, ToSchema, Validate)]
+#[serde(deny_unknown_fields)]
+pub struct NoFields {}
+
+/// The body of an action that takes no fields: none at all, an empty one, or `{}`. Anything else
+/// is refused like any body's unknown fields, so a client's misplaced field is never silently
+/// ignored.
+#[derive(Debug)]
+pub struct NoBody;
+
+impl FromRequest for NoBody {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let req = req.clone();
+        let payload = payload.take();
+        Box::pin(async move {
+            let bytes = read_body(&req, payload).await?;
+            if bytes.iter().all(u8::is_ascii_whitespace) {
+                return Ok(NoBody);
+            }
+            match media_type(&req).as_deref() {
+                Some("application/json") => {}
+                other => {
+                    return Err(ApiError::UnsupportedMediaType(format!(
+                    "this action takes no body; send none, or {{}} as application/json (got {})",
+                    other.unwrap_or("no Content-Type")
+                )))
+                }
+            }
+            let (value, problems) = parse_json(&bytes)?;
+            check::body::<NoFields>(value, problems)?;
+            Ok(NoBody)
         })
     }
 }

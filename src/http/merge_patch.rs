@@ -1,6 +1,14 @@
-//! JSON Merge Patch (RFC 7396).
+//! JSON Merge Patch (RFC 7396), checked against the schema of the type it edits.
 
-use serde_json::Value;
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use serde_json::{Map, Value};
+use utoipa::openapi::{schema::Schema, RefOr};
+use utoipa::ToSchema;
+use validator::Validate;
+
+use super::check::{Checker, Schemas};
+use crate::error::{ApiError, FieldError};
 
 /// Applies `patch` to `target` in place.
 pub fn apply(target: &mut Value, patch: &Value) {
@@ -22,102 +30,97 @@ pub fn apply(target: &mut Value, patch: &Value) {
     }
 }
 
+/// A merge patch as received: the document, and the problems found in reading it (keys given
+/// twice, NUL characters), answered with the rest by `merge_into`.
+#[derive(Debug, Default)]
+pub struct Patch {
+    /// The patch document.
+    pub map: Map<String, Value>,
+    /// Problems already found in it.
+    pub errors: Vec<FieldError>,
+}
+
 /// Applies a merge patch to a resource's editable fields and checks the result as a create
-/// would. `None` when the patch changes nothing. Names the patch uses that the resource does not
-/// have are refused even when their value is `null` (which applying alone would silently drop).
-pub fn merge_into<I>(
-    current: &I,
-    patch: serde_json::Map<String, Value>,
-) -> Result<Option<I>, crate::error::ApiError>
+/// would, against `I`'s own schema. `None` when the patch changes nothing. Names the patch uses
+/// that the resource does not have are refused even when their value is `null` (which applying
+/// alone would silently drop), and `null` on a field with no empty state (a flag, a required
+/// field) is refused rather than reset to a default: every error at once.
+pub fn merge_into<I>(current: &I, patch: Patch) -> Result<Option<I>, ApiError>
 where
-    I: serde::Serialize
-        + serde::de::DeserializeOwned
-        + validator::Validate
-        + PartialEq
-        + utoipa::ToSchema,
+    I: Serialize + DeserializeOwned + Validate + PartialEq + ToSchema + 'static,
 {
-    let schemas = crate::openapi::schemas();
-    let mut unknown = Vec::new();
-    unknown_names(
-        schemas,
-        schemas.get(I::name().as_ref()),
-        &patch,
-        "",
-        &mut unknown,
-    );
-    if !unknown.is_empty() {
-        return Err(crate::error::ApiError::invalid(
-            unknown
-                .into_iter()
-                .map(|f| {
-                    crate::error::FieldError::new(
-                        f,
-                        "unknown_field",
-                        "is not a field of this resource",
-                    )
-                })
-                .collect(),
-        ));
-    }
-    let mut doc = serde_json::to_value(current).map_err(crate::error::ApiError::internal)?;
-    apply(&mut doc, &Value::Object(patch));
-    let next: I = crate::http::extract::from_value(doc)?;
+    let mut checker = Checker::body(Schemas::of::<I>());
+    checker.adopt(patch.errors);
+    let mut map = patch.map;
+    checker.patch(&mut map);
+    let mut doc = serde_json::to_value(current).map_err(ApiError::internal)?;
+    apply(&mut doc, &Value::Object(map));
+    let next: I = checker.finish(doc)?;
     Ok((next != *current).then_some(next))
 }
 
-/// Collects the names in `patch` that the object `schema` (resolving `$ref`s and nullable
-/// `oneOf`s among `schemas`) does not declare, for closed objects only.
-fn unknown_names(
-    schemas: &Value,
-    schema: Option<&Value>,
-    patch: &serde_json::Map<String, Value>,
-    prefix: &str,
-    out: &mut Vec<String>,
-) {
-    let Some(schema) = schema.map(|s| resolve(schemas, s)) else {
-        return;
-    };
-    if schema.get("additionalProperties") != Some(&Value::Bool(false)) {
-        return;
-    }
-    for (name, value) in patch {
-        let field = format!("{prefix}{name}");
-        match schema.pointer(&format!(
-            "/properties/{}",
-            name.replace('~', "~0").replace('/', "~1")
-        )) {
-            None => out.push(field),
-            Some(prop) => {
-                if let Value::Object(inner) = value {
-                    unknown_names(schemas, Some(prop), inner, &format!("{field}."), out);
-                }
-            }
+/// The OpenAPI schema of a merge patch of `I`: `I`'s fields less the `fixed` ones, none
+/// required, each nullable exactly when `I` allows it empty. `merge_into` judges `null` by the
+/// same schema, so the document and the server agree.
+pub fn patch_schema_of<I: ToSchema>(fixed: &[&str]) -> RefOr<Schema> {
+    let mut schema = I::schema();
+    if let RefOr::T(Schema::Object(object)) = &mut schema {
+        object.required.clear();
+        for name in fixed {
+            object.properties.remove(*name);
         }
-    }
-}
-
-/// Follows a `$ref`, or the non-null arm of a nullable `oneOf`, to the schema it names.
-fn resolve<'a>(schemas: &'a Value, schema: &'a Value) -> &'a Value {
-    if let Some(name) = schema
-        .get("$ref")
-        .and_then(Value::as_str)
-        .and_then(|r| r.strip_prefix("#/components/schemas/"))
-    {
-        return schemas
-            .get(name)
-            .map(|s| resolve(schemas, s))
-            .unwrap_or(schema);
-    }
-    if let Some(arms) = schema.get("oneOf").and_then(Value::as_array) {
-        if let Some(arm) = arms
-            .iter()
-            .find(|a| a.get("type") != Some(&Value::String("null".into())))
-        {
-            return resolve(schemas, arm);
-        }
+        let except = if fixed.is_empty() {
+            String::new()
+        } else {
+            let names: Vec<String> = fixed.iter().map(|n| format!("`{n}`")).collect();
+            format!(" but {}", names.join(", "))
+        };
+        object.description = Some(format!(
+            "A JSON Merge Patch (RFC 7396) of `{}`: any of its fields{except}. `null` clears a \
+             field that may be empty (one whose schema allows `null`); on any other it is a 400.",
+            I::name()
+        ));
     }
     schema
 }
+
+/// Declares a merge-patch type whose OpenAPI schema is derived from the input type it edits
+/// (`patch_schema_of`), so the published patch cannot drift from what `merge_into` accepts:
+///
+/// ```ignore
+/// patch_schema! {
+///     /// A merge patch of a link.
+///     pub struct LinkPatch for LinkInput, fixed ["guardian_id"];
+/// }
+/// ```
+macro_rules! patch_schema {
+    ($(#[$meta:meta])* $vis:vis struct $patch:ident for $input:ty $(, fixed [$($fixed:literal),* $(,)?])? $(;)?) => {
+        $(#[$meta])*
+        $vis struct $patch;
+
+        impl utoipa::PartialSchema for $patch {
+            fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+                $crate::http::merge_patch::patch_schema_of::<$input>(&[$($($fixed),*)?])
+            }
+        }
+
+        impl utoipa::ToSchema for $patch {
+            fn name() -> std::borrow::Cow<'static, str> {
+                std::borrow::Cow::Borrowed(stringify!($patch))
+            }
+
+            fn schemas(
+                schemas: &mut Vec<(
+                    String,
+                    utoipa::openapi::RefOr<utoipa::openapi::schema::Schema>,
+                )>,
+            ) {
+                <$input as utoipa::ToSchema>::schemas(schemas);
+            }
+        }
+    };
+}
+pub(crate) use patch_schema;
 
 #[cfg(test)]
 mod tests {

@@ -1,6 +1,7 @@
 //! The conventions every endpoint shares: request ids, strict extractors, pagination,
 //! ETag/If-Match, idempotent creates, JSON Merge Patch.
 
+pub mod check;
 pub mod etag;
 pub mod extract;
 pub mod idempotency;

@@ -17,6 +17,10 @@ const EXAMPLE_UUID: &str = "0192d4a8-7c3e-7b41-9a2f-5e8d1c6b3a70";
 /// One path template of the document.
 struct Route {
     def: ResourceDef,
+    /// The template's text before its first parameter, and its number of segments: a cheap
+    /// test that rules out most routes before the pattern match proper.
+    prefix: String,
+    segments: usize,
     /// Each path parameter and the `format` of its schema, if any.
     path_params: Vec<(String, Option<String>)>,
     /// Each method (upper case) and the names of the query parameters it declares.
@@ -70,6 +74,8 @@ impl RouteTable {
             if !operations.is_empty() {
                 routes.push(Route {
                     def: ResourceDef::new(path.as_str()),
+                    prefix: path.split('{').next().unwrap_or_default().to_string(),
+                    segments: path.matches('/').count(),
                     path_params,
                     operations,
                 });
@@ -78,12 +84,24 @@ impl RouteTable {
         RouteTable(routes)
     }
 
+    /// The routes whose template matches `path`.
+    fn matching(&self, path: &str) -> Vec<&Route> {
+        let segments = path.matches('/').count();
+        self.0
+            .iter()
+            .filter(|r| {
+                r.segments == segments
+                    && path.starts_with(r.prefix.as_str())
+                    && r.def.is_match(path)
+            })
+            .collect()
+    }
+
     /// The methods a path answers to, if any handler serves it.
     pub fn allowed(&self, path: &str) -> Option<Vec<String>> {
         let mut allowed: Vec<String> = self
-            .0
-            .iter()
-            .filter(|r| r.def.is_match(path))
+            .matching(path)
+            .into_iter()
             .flat_map(|r| r.operations.iter().map(|(m, _)| m.clone()))
             .collect();
         if allowed.is_empty() {
@@ -98,7 +116,7 @@ impl RouteTable {
     /// no such operation (the router then answers 404 or 405).
     pub fn query_params(&self, method: &str, path: &str) -> Option<Vec<&str>> {
         let mut found = None;
-        for route in self.0.iter().filter(|r| r.def.is_match(path)) {
+        for route in self.matching(path) {
             for (m, params) in &route.operations {
                 if m == method {
                     found
@@ -114,9 +132,8 @@ impl RouteTable {
     /// declared format, named, in plain words.
     pub fn path_error(&self, req: &HttpRequest) -> ApiError {
         let declared: Vec<&(String, Option<String>)> = self
-            .0
-            .iter()
-            .filter(|r| r.def.is_match(req.path()))
+            .matching(req.path())
+            .into_iter()
             .flat_map(|r| r.path_params.iter())
             .collect();
         let mut errors = Vec::new();

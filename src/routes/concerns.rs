@@ -225,11 +225,12 @@ pub struct ConcernFields {
     pub satisfaction: Option<i32>,
 }
 
-/// A merge patch of a concern.
-///
-/// Its schema is derived from the input's by `openapi::finish`, so the two cannot drift.
-#[derive(ToSchema)]
-pub struct ConcernPatch {}
+crate::http::merge_patch::patch_schema! {
+    /// A merge patch of a concern.
+    ///
+    /// Its schema is derived from `ConcernFields`'s by `patch_schema!`, so the two cannot drift.
+    pub struct ConcernPatch for ConcernFields;
+}
 
 /// A concern.
 #[derive(Debug, Serialize, ToSchema)]
@@ -520,7 +521,7 @@ impl EventRow {
 }
 
 /// Filters of the concern list.
-#[derive(Debug, Deserialize, IntoParams, Validate)]
+#[derive(Debug, Deserialize, IntoParams, ToSchema, Validate)]
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct ListConcernsQuery {
@@ -1110,7 +1111,7 @@ pub async fn transition_concern(
 }
 
 /// Paging of a concern's comments or events.
-#[derive(Debug, Deserialize, IntoParams, Validate)]
+#[derive(Debug, Deserialize, IntoParams, ToSchema, Validate)]
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct EventsQuery {

@@ -56,7 +56,7 @@ pub struct TimelineEntry {
 }
 
 /// Paging of a timeline.
-#[derive(Debug, Deserialize, IntoParams, Validate)]
+#[derive(Debug, Deserialize, IntoParams, ToSchema, Validate)]
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct TimelineQuery {

@@ -210,7 +210,7 @@ async fn family_patch_refuses_unknown_read_only_and_invalid_fields() {
         &path,
         json!({"display_name": null}),
         "display_name",
-        "required",
+        "not_nullable",
     )
     .await;
     invalid(

@@ -14,6 +14,7 @@ mod families;
 mod guardian_access;
 mod guardians;
 mod links;
+mod request_checks;
 mod schema;
 mod students;
 mod tenancy;

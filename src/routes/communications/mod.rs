@@ -14,7 +14,7 @@ use self::rules::Refusal;
 use self::store::{CommunicationRow, Filters};
 pub use self::wire::{
     AcknowledgeInput, Category, Communication, CommunicationInput, CommunicationPatch, Direction,
-    FollowUp, ListCommunicationsQuery, NoBody, Visibility,
+    FollowUp, ListCommunicationsQuery, Visibility,
 };
 use super::{single, CreateErrors, DeleteErrors, ReadErrors, UpdateErrors};
 use crate::auth::policy::Viewer;
@@ -23,7 +23,7 @@ use crate::db::Action;
 use crate::domain::Channel;
 use crate::error::{ApiError, Problem};
 use crate::http::etag::IfMatch;
-use crate::http::extract::{JsonBody, PatchBody, Query};
+use crate::http::extract::{JsonBody, NoBody, PatchBody, Query};
 use crate::http::idempotency::{self, Created, IdempotencyKey};
 use crate::http::merge_patch;
 use crate::http::pagination::{self, Page, PageRequest};

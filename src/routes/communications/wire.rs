@@ -1,19 +1,12 @@
 //! Communications on the wire: what clients send and receive.
 
-use std::future::Future;
-use std::pin::Pin;
-
-use actix_web::{dev::Payload, web, FromRequest, HttpRequest};
 use chrono::{DateTime, Utc};
-use futures_util::StreamExt;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 use validator::Validate;
 
 use crate::domain::{plain_text, text_enum, Channel, LanguageTag};
-use crate::error::{ApiError, FieldError};
-use crate::http::extract::{JsonBody, BODY_LIMIT};
 
 text_enum! {
     /// Which way a contact went.
@@ -124,11 +117,12 @@ fn general() -> Category {
     Category::General
 }
 
-/// A merge patch of a communication: any fields of `CommunicationInput` but `family_id`.
-///
-/// Its schema is derived from the input's by `openapi::finish`, so the two cannot drift.
-#[derive(ToSchema)]
-pub struct CommunicationPatch {}
+crate::http::merge_patch::patch_schema! {
+    /// A merge patch of a communication: any fields of `CommunicationInput` but `family_id`.
+    ///
+    /// Its schema is derived from `CommunicationInput`'s by `patch_schema!`, so the two cannot drift.
+    pub struct CommunicationPatch for CommunicationInput, fixed ["family_id"];
+}
 
 /// A logged communication.
 #[derive(Debug, Serialize, ToSchema)]
@@ -184,7 +178,7 @@ pub struct Communication {
 }
 
 /// Filters of the communication list.
-#[derive(Debug, Deserialize, IntoParams, Validate)]
+#[derive(Debug, Deserialize, IntoParams, ToSchema, Validate)]
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct ListCommunicationsQuery {
@@ -222,65 +216,3 @@ pub struct ListCommunicationsQuery {
 #[derive(Debug, Deserialize, ToSchema, Validate)]
 #[serde(deny_unknown_fields)]
 pub struct AcknowledgeInput {}
-
-/// An acknowledgement's body as JSON: an object (whose names are all refused), or `null` (which
-/// the spec's optional body allows). Read as a map rather than as `AcknowledgeInput`, which
-/// serde would also take from `[]`.
-#[derive(Debug, Deserialize)]
-#[serde(transparent)]
-struct AnyFields(Option<serde_json::Map<String, serde_json::Value>>);
-
-impl Validate for AnyFields {
-    fn validate(&self) -> Result<(), validator::ValidationErrors> {
-        // Every name is refused below, with the field it names.
-        Ok(())
-    }
-}
-
-/// Extracts an acknowledgement's body: none at all (or only white space), or `{}` (or `null`)
-/// as `application/json`. Any field is refused with a 400 naming it, so a client's misplaced field
-/// is never silently ignored. Transitional: `http::extract` is getting a generic extractor for
-/// bodies without fields, which replaces this one.
-#[derive(Debug)]
-pub struct NoBody;
-
-impl FromRequest for NoBody {
-    type Error = ApiError;
-    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
-
-    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let req = req.clone();
-        let mut payload = payload.take();
-        Box::pin(async move {
-            let mut bytes = web::BytesMut::new();
-            while let Some(chunk) = payload.next().await {
-                let chunk = chunk
-                    .map_err(|_| ApiError::bad_request("the request body could not be read"))?;
-                if bytes.len() + chunk.len() > BODY_LIMIT {
-                    return Err(ApiError::PayloadTooLarge(BODY_LIMIT));
-                }
-                bytes.extend_from_slice(&chunk);
-            }
-            if bytes.iter().all(u8::is_ascii_whitespace) {
-                return Ok(NoBody);
-            }
-            // The strict JSON extractor judges what was sent: media type, syntax, fields.
-            let mut replay = Payload::from(bytes.freeze());
-            let fields = JsonBody::<AnyFields>::from_request(&req, &mut replay).await?;
-            let unknown: Vec<FieldError> = fields
-                .value
-                .0
-                .into_iter()
-                .flat_map(|map| map.into_iter())
-                .map(|(name, _)| {
-                    FieldError::new(name, "unknown_field", "this action takes no fields")
-                })
-                .collect();
-            if unknown.is_empty() {
-                Ok(NoBody)
-            } else {
-                Err(ApiError::invalid(unknown))
-            }
-        })
-    }
-}

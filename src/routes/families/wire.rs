@@ -109,11 +109,12 @@ pub struct FamilyInput {
     pub notes: Option<String>,
 }
 
-/// A merge patch of a family: any fields of `FamilyInput`; `null` clears an optional one.
-///
-/// Its schema is derived from the input's by `openapi::finish`, so the two cannot drift.
-#[derive(ToSchema)]
-pub struct FamilyPatch {}
+crate::http::merge_patch::patch_schema! {
+    /// A merge patch of a family: any fields of `FamilyInput`; `null` clears an optional one.
+    ///
+    /// Its schema is derived from `FamilyInput`'s by `patch_schema!`, so the two cannot drift.
+    pub struct FamilyPatch for FamilyInput;
+}
 
 /// A family.
 #[derive(Debug, Serialize, ToSchema)]
@@ -145,7 +146,7 @@ pub struct Family {
 }
 
 /// Filters of the family list.
-#[derive(Debug, Deserialize, IntoParams, Validate)]
+#[derive(Debug, Deserialize, IntoParams, ToSchema, Validate)]
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct ListFamiliesQuery {

@@ -52,11 +52,12 @@ pub struct GuardianInput {
     pub contact_allowed: bool,
 }
 
-/// A merge patch of a guardian: any fields of `GuardianInput`; `null` clears an optional one.
-///
-/// Its schema is derived from the input's by `openapi::finish`, so the two cannot drift.
-#[derive(ToSchema)]
-pub struct GuardianPatch {}
+crate::http::merge_patch::patch_schema! {
+    /// A merge patch of a guardian: any fields of `GuardianInput`; `null` clears an optional one.
+    ///
+    /// Its schema is derived from `GuardianInput`'s by `patch_schema!`, so the two cannot drift.
+    pub struct GuardianPatch for GuardianInput;
+}
 
 /// A guardian.
 #[derive(Debug, Serialize, ToSchema)]
@@ -94,7 +95,7 @@ pub struct Guardian {
 }
 
 /// Filters of the school-wide guardian list.
-#[derive(Debug, Deserialize, IntoParams, Validate)]
+#[derive(Debug, Deserialize, IntoParams, ToSchema, Validate)]
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct ListGuardiansQuery {
@@ -117,7 +118,7 @@ pub struct ListGuardiansQuery {
 }
 
 /// Filters of a family's guardian list.
-#[derive(Debug, Deserialize, IntoParams, Validate)]
+#[derive(Debug, Deserialize, IntoParams, ToSchema, Validate)]
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct ListFamilyGuardiansQuery {

@@ -81,11 +81,12 @@ impl LinkInput {
     }
 }
 
-/// A merge patch of a link: any fields of `LinkInput` but `guardian_id`.
-///
-/// Its schema is derived from the input's by `openapi::finish`, so the two cannot drift.
-#[derive(ToSchema)]
-pub struct LinkPatch {}
+crate::http::merge_patch::patch_schema! {
+    /// A merge patch of a link: any fields of `LinkInput` but `guardian_id`.
+    ///
+    /// Its schema is derived from `LinkInput`'s by `patch_schema!`, so the two cannot drift.
+    pub struct LinkPatch for LinkInput, fixed ["guardian_id"];
+}
 
 /// A guardian–student link.
 #[derive(Debug, Serialize, ToSchema)]
@@ -125,7 +126,7 @@ pub struct Link {
 }
 
 /// Paging of a student's links.
-#[derive(Debug, Deserialize, IntoParams, Validate)]
+#[derive(Debug, Deserialize, IntoParams, ToSchema, Validate)]
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct ListLinksQuery {

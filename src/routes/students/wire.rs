@@ -53,11 +53,12 @@ fn plausible_birth_date(d: &NaiveDate) -> Result<(), validator::ValidationError>
     Ok(())
 }
 
-/// A merge patch of a student: any fields of `StudentInput`; `null` clears an optional one.
-///
-/// Its schema is derived from the input's by `openapi::finish`, so the two cannot drift.
-#[derive(ToSchema)]
-pub struct StudentPatch {}
+crate::http::merge_patch::patch_schema! {
+    /// A merge patch of a student: any fields of `StudentInput`; `null` clears an optional one.
+    ///
+    /// Its schema is derived from `StudentInput`'s by `patch_schema!`, so the two cannot drift.
+    pub struct StudentPatch for StudentInput;
+}
 
 /// A student.
 #[derive(Debug, Serialize, ToSchema)]
@@ -87,7 +88,7 @@ pub struct Student {
 }
 
 /// Filters of the school-wide student list.
-#[derive(Debug, Deserialize, IntoParams, Validate)]
+#[derive(Debug, Deserialize, IntoParams, ToSchema, Validate)]
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct ListStudentsQuery {
@@ -117,7 +118,7 @@ pub struct ListStudentsQuery {
 }
 
 /// Filters of a family's student list.
-#[derive(Debug, Deserialize, IntoParams, Validate)]
+#[derive(Debug, Deserialize, IntoParams, ToSchema, Validate)]
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct ListFamilyStudentsQuery {
