@@ -85,7 +85,8 @@ pub async fn family_timeline(
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Scope::CommunicationsRead)?;
     let q = query.0;
-    let family = id.into_inner().to_string();
+    let family_id = crate::ids::FamilyId(id.into_inner());
+    let family = family_id.to_string();
     let page = PageRequest::new(q.limit, q.cursor.as_deref(), is_time_key)?;
     let now = state.clock.now();
     let result = state
@@ -113,10 +114,12 @@ pub async fn family_timeline(
                     })
                     .collect();
             if caller.scopes.contains(Scope::ConcernsRead) {
+                // Concerns are on the access policy already; the rest of the timeline follows.
+                let reach = crate::auth::policy::Viewer::resolve(conn, &caller, now.date())?;
                 let rows =
-                    concerns::family_page(conn, &viewer, &family, after.as_ref(), page.fetch())?;
+                    concerns::family_page(conn, &reach, family_id, after.as_ref(), page.fetch())?;
                 entries.extend(rows.into_iter().map(|row| {
-                    let key = time_key(row.created_at, &row.id);
+                    let key = time_key(row.created_at, &row.id.to_string());
                     let c = row.view(now);
                     let entry = TimelineEntry {
                         kind: TimelineKind::Concern,
