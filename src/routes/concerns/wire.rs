@@ -260,7 +260,8 @@ pub struct TransitionInput {
     #[validate(length(min = 1, max = 5000), custom(function = plain_text))]
     pub note: Option<String>,
     /// Who may read the `note`: `internal` (staff only, the default) or `family`. The move
-    /// itself is in the family's view of the concern either way. Given only with a `note`.
+    /// itself is in the family's view of the concern either way. Without a `note` it governs
+    /// nothing and is not kept.
     #[serde(default)]
     pub visibility: Option<EventVisibility>,
     /// The answer given; required to resolve unless the concern already has one.

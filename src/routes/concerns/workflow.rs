@@ -153,7 +153,9 @@ pub fn legal_moves(from: Status, role: Role) -> Vec<Status> {
 /// Resolving needs a `resolution` (given, or the one the concern already has) and stamps
 /// `resolved_at`; reopening a resolved concern clears `resolved_at`; closing stamps `closed_at`
 /// and, for a concern never resolved, needs a `note`. A `resolution` is given only when
-/// resolving, a note's visibility only with a note. Any move by the school is a response: the
+/// resolving. A note's visibility without a note governs nothing and is not kept (a refusal
+/// would be a rule the OpenAPI document cannot state, so generated clients could not know it).
+/// Any move by the school is a response: the
 /// first sets `first_response_at`. The entry records the move for the family (on a concern they
 /// may see) and its note for staff only unless the note is `family`.
 pub fn transition(
@@ -213,13 +215,6 @@ pub fn transition(
             field: "resolution",
             code: "unexpected",
             message: "is given only when resolving",
-        });
-    }
-    if mv.note_visibility.is_some() && mv.note.is_none() {
-        issues.push(FieldIssue {
-            field: "visibility",
-            code: "unexpected",
-            message: "is the visibility of a note, and is given only with one",
         });
     }
     if !issues.is_empty() {
@@ -599,15 +594,10 @@ mod tests {
         let c = case(Status::Open);
         let mut mv = to(Status::Closed);
         mv.resolution = Some("x".into());
-        mv.note_visibility = Some(EventVisibility::Family);
         let r = transition(&c, mv, Role::Pre, t(1)).unwrap_err();
         assert_eq!(
             fields(&r),
-            [
-                ("note", "required"),
-                ("resolution", "unexpected"),
-                ("visibility", "unexpected")
-            ]
+            [("note", "required"), ("resolution", "unexpected")]
         );
         let mut mv = to(Status::Closed);
         mv.note = Some("duplicate".into());
@@ -629,8 +619,12 @@ mod tests {
             "the move is seen"
         );
         mv.note_visibility = Some(EventVisibility::Family);
-        let e = transition(&c, mv, Role::Teacher, t(1)).unwrap();
+        let e = transition(&c, mv.clone(), Role::Teacher, t(1)).unwrap();
         assert_eq!(e.entry.note_visibility, Some(EventVisibility::Family));
+        // Without a note there is nothing for a visibility to govern.
+        mv.note = None;
+        let e = transition(&c, mv, Role::Teacher, t(1)).unwrap();
+        assert_eq!((e.entry.body, e.entry.note_visibility), (None, None));
     }
 
     #[test]
