@@ -2466,3 +2466,36 @@ async fn an_internal_transition_note_never_reaches_a_guardian() {
     .await;
     assert_eq!(sorted(res.error_fields()), sorted(["note", "resolution"]));
 }
+
+#[actix_web::test]
+async fn of_two_first_changes_of_the_settings_at_once_one_wins_and_the_other_gets_412() {
+    let app = TestApp::new().await;
+    let admin = app.admin();
+    let before = app.recorded();
+    let send = |hours: i64| {
+        let (app, admin) = (&app, admin.clone());
+        async move {
+            app.call(
+                Method::PATCH,
+                "/v1/settings",
+                Some(&admin),
+                Some(&json!({"concern_response_hours": {"urgent": hours}})),
+                &[("if-match", "\"0\"")],
+            )
+            .await
+        }
+    };
+    let (x, y) = futures_util::future::join(send(2), send(3)).await;
+    let mut statuses = [x.status, y.status];
+    statuses.sort();
+    assert_eq!(statuses, [200, 412], "{} / {}", x.text, y.text);
+    let loser = if x.status == 412 { &x } else { &y };
+    loser.assert_problem(412);
+    let winner = if x.status == 200 { &x } else { &y };
+    assert_eq!(winner.body["version"], json!(1));
+    let now = app.get("/v1/settings", &admin).await;
+    assert_eq!(now.body, winner.body);
+    let r = app.recorded().since(&before);
+    assert_eq!(r.actions(), [act("update", "settings", SCHOOL)]);
+    assert_eq!(r.fed(), [fed("settings", SCHOOL, "create", 1)]);
+}
