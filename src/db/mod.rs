@@ -236,16 +236,6 @@ impl Db {
         self.transaction(f).await
     }
 
-    /// A transaction that records nothing, for the modules not yet on the write path
-    /// (transitional: removed once every write goes through [`Tx`]).
-    pub async fn legacy_write<T, F>(&self, f: F) -> Result<T, ApiError>
-    where
-        F: FnOnce(&mut DbConnection) -> Result<T, ApiError> + Send + 'static,
-        T: Send + 'static,
-    {
-        self.transaction(f).await
-    }
-
     async fn transaction<T, F>(&self, f: F) -> Result<T, ApiError>
     where
         F: FnOnce(&mut DbConnection) -> Result<T, ApiError> + Send + 'static,

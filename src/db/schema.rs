@@ -170,6 +170,7 @@ diesel::table! {
         body -> Nullable<Text>,
         visibility -> Text,
         created_at -> Timestamp,
+        note_visibility -> Nullable<Text>,
     }
 }
 

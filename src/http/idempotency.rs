@@ -133,27 +133,6 @@ pub fn once(
     Ok(created)
 }
 
-/// `once` for modules not yet on the write path (transitional).
-pub fn legacy_once(
-    conn: &mut DbConnection,
-    caller: &crate::auth::Caller,
-    key: &IdempotencyKey,
-    fingerprint: &str,
-    now: NaiveDateTime,
-    create: impl FnOnce(&mut DbConnection) -> Result<Created, ApiError>,
-) -> Result<Created, ApiError> {
-    let Some(key) = key.0.as_deref() else {
-        return create(conn);
-    };
-    let (school, principal) = (caller.school_id.as_str(), caller.sub.as_str());
-    if let Some(replay) = replay(conn, school, principal, key, fingerprint, now)? {
-        return Ok(replay);
-    }
-    let created = create(conn)?;
-    remember(conn, school, principal, key, fingerprint, &created, now)?;
-    Ok(created)
-}
-
 /// The stored answer to replay for this key, if it is still remembered; 422 when the key was
 /// used with another request. Forgets an expired answer.
 fn replay(

@@ -1,6 +1,5 @@
 //! The HTTP resources, one module each, and what they share.
 
-pub mod access;
 pub mod communications;
 pub mod concerns;
 pub mod families;
@@ -19,7 +18,7 @@ use serde::Serialize;
 use utoipa::IntoResponses;
 use utoipa_actix_web::service_config::ServiceConfig;
 
-use crate::error::{ApiError, Problem};
+use crate::error::Problem;
 use crate::http::etag::etag;
 
 /// Registers every handler (and so every OpenAPI operation).
@@ -34,32 +33,6 @@ pub fn configure(cfg: &mut ServiceConfig) {
     settings::configure(cfg);
     timeline::configure(cfg);
     problems::configure(cfg);
-}
-
-/// Writes `$row` over its stored row in `$table` if that is still at version `$expected`, and is
-/// a 412 when another write came first: optimistic concurrency for every versioned table.
-macro_rules! save_if_version {
-    ($conn:expr, $table:ident, $row:expr, $expected:expr) => {
-        $crate::routes::exactly_one(
-            diesel::update(
-                $table::table
-                    .filter($table::id.eq(&$row.id))
-                    .filter($table::version.eq($expected)),
-            )
-            .set($row)
-            .execute($conn)?,
-        )
-    };
-}
-pub(crate) use save_if_version;
-
-/// `Ok` when a guarded update touched its one row, else 412.
-pub fn exactly_one(rows: usize) -> Result<(), ApiError> {
-    if rows == 1 {
-        Ok(())
-    } else {
-        Err(ApiError::PreconditionFailed)
-    }
 }
 
 /// `/docs` → `/docs/`, where the viewer lives.
@@ -88,12 +61,6 @@ pub fn contains_pattern(q: &str) -> String {
     }
     p.push('%');
     p
-}
-
-/// A stored id as it goes on the wire. Stored ids were minted as UUIDs, so the fallback (the nil
-/// UUID) is never seen.
-pub fn parse_id(s: &str) -> uuid::Uuid {
-    uuid::Uuid::parse_str(s).unwrap_or_default()
 }
 
 /// A stored UTC time as it goes on the wire.

@@ -121,18 +121,10 @@ pub async fn family_timeline(
             })
             .collect();
             if caller.scopes.contains(Scope::ConcernsRead) {
-                // Concerns still take the viewer of the transitional access module until they
-                // move onto the policy; the conversion goes with it.
-                let legacy = (&viewer, now.date()).into();
-                let rows = concerns::family_page(
-                    conn,
-                    &legacy,
-                    &family.to_string(),
-                    after.as_ref(),
-                    page.fetch(),
-                )?;
+                let rows =
+                    concerns::family_page(conn, &viewer, family, after.as_ref(), page.fetch())?;
                 entries.extend(rows.into_iter().map(|row| {
-                    let key = time_key(row.created_at, &row.id);
+                    let key = time_key(row.created_at, &row.id.to_string());
                     let c = row.view(now);
                     let entry = TimelineEntry {
                         kind: TimelineKind::Concern,

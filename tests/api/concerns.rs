@@ -690,6 +690,7 @@ async fn of_two_moves_from_one_etag_the_second_gets_412_and_writes_nothing() {
         let id = raise(&app, &fam, json!({})).await;
         let path = format!("{C}/{id}/transitions");
         let events = app.count("concern_events");
+        let before = app.recorded();
         let send = |token: String, body: Value| {
             let (app, path) = (&app, path.clone());
             async move {
@@ -715,6 +716,16 @@ async fn of_two_moves_from_one_etag_the_second_gets_412_and_writes_nothing() {
         assert_eq!(get(&app, &id).await, winner.body);
         assert_eq!(winner.body["version"], json!(2));
         assert_eq!(app.count("concern_events"), events + 1);
+        // The loser rolled back with its records: only the winner's move is audited and fed.
+        let r = app.recorded().since(&before);
+        assert_eq!(r.actions(), [act("transition", "concerns", &id)]);
+        assert_eq!(r.fed(), [fed("concerns", &id, "update", 2)]);
+        let actor = if x.status == 200 {
+            "teacher-1"
+        } else {
+            "admin-1"
+        };
+        assert_eq!(r.audit[0].actor, actor);
     }
 }
 
@@ -1853,4 +1864,638 @@ async fn the_family_timeline_merges_concerns_with_communications() {
     drive(&app, id, "acknowledged").await;
     let items = page(&app, &path, &admin).await;
     assert_eq!(items[0]["concern"]["status"], json!("acknowledged"));
+}
+
+/// Sends a request as `token` with a request id and an `X-Purpose`; returns the answer and what
+/// it recorded (audit events and change records).
+async fn recorded_call(
+    app: &TestApp,
+    method: Method,
+    path: &str,
+    token: &str,
+    body: Value,
+    request_id: &str,
+) -> (Res, Recorded) {
+    let before = app.recorded();
+    let headers = [("x-request-id", request_id), ("x-purpose", "casework")];
+    let res = app
+        .call(method, path, Some(token), Some(&body), &headers)
+        .await;
+    (res, app.recorded().since(&before))
+}
+
+/// Asserts that every audit event in `r` names this school, actor, role, request, purpose,
+/// family and student.
+#[track_caller]
+fn assert_audited_as(
+    r: &Recorded,
+    (actor, role): (&str, &str),
+    request_id: &str,
+    family: Option<&str>,
+    student: Option<&str>,
+) {
+    assert!(!r.audit.is_empty(), "nothing audited");
+    for a in &r.audit {
+        let got = (
+            a.school_id.as_str(),
+            a.actor.as_str(),
+            a.actor_role.as_str(),
+            a.request_id.as_deref(),
+            a.purpose.as_deref(),
+            a.family_id.as_deref(),
+            a.student_id.as_deref(),
+        );
+        let want = (
+            SCHOOL,
+            actor,
+            role,
+            Some(request_id),
+            Some("casework"),
+            family,
+            student,
+        );
+        assert_eq!(got, want, "{a:?}");
+    }
+    assert!(
+        r.changes
+            .iter()
+            .all(|c| c.school_id == SCHOOL && c.external_id.is_none()),
+        "{:?}",
+        r.changes
+    );
+}
+
+/// `(a, b, c)` of strings, owned, for comparing with `Recorded::actions`.
+fn act(action: &str, kind: &str, id: &str) -> (String, String, String) {
+    (action.into(), kind.into(), id.into())
+}
+
+/// `(type, id, operation, version)`, owned, for comparing with `Recorded::fed`.
+fn fed(kind: &str, id: &str, op: &str, version: i64) -> (String, String, String, i64) {
+    (kind.into(), id.into(), op.into(), version)
+}
+
+#[actix_web::test]
+async fn each_kind_of_concern_write_is_audited_and_fed_in_its_transaction() {
+    let app = TestApp::new().await;
+    let f = fx(&app).await;
+    let (admin, teacher, g) = (app.admin(), app.token(Role::Teacher), app.guardian(&f.me));
+    let staff = ("teacher-1", "teacher");
+    let me = format!("guardian-{}", f.me);
+    let guardian = (me.as_str(), "guardian");
+    let (fam, kid) = (Some(f.fam.as_str()), Some(f.kid.as_str()));
+
+    // Raised: one audited create; its history entries (created, assignment) are part of it.
+    let body = new_concern(&f.fam, json!({"student_id": f.kid, "assignee": "pre-1"}));
+    let (res, r) = recorded_call(&app, Method::POST, C, &teacher, body, "req-create").await;
+    res.assert_status(201);
+    let id = res.id();
+    assert_eq!(r.actions(), [act("create", "concerns", &id)]);
+    assert_eq!(r.fed(), [fed("concerns", &id, "create", 1)]);
+    assert_audited_as(&r, staff, "req-create", fam, kid);
+    let history = event_kinds(&app, &id, &admin).await;
+    assert_eq!(history.len(), 2, "{history:?}");
+    let path = format!("{C}/{id}");
+
+    // Edited.
+    let (res, r) = recorded_call(
+        &app,
+        Method::PATCH,
+        &path,
+        &teacher,
+        json!({"priority": "high"}),
+        "req-edit",
+    )
+    .await;
+    res.assert_status(200);
+    assert_eq!(r.actions(), [act("update", "concerns", &id)]);
+    assert_eq!(r.fed(), [fed("concerns", &id, "update", 2)]);
+    assert_audited_as(&r, staff, "req-edit", fam, kid);
+
+    // An internal comment: a record of its own, about the concern's family and student; the
+    // concern does not change.
+    let comments = format!("{C}/{id}/comments");
+    let (res, r) = recorded_call(
+        &app,
+        Method::POST,
+        &comments,
+        &teacher,
+        json!({"body": "calling them"}),
+        "req-note",
+    )
+    .await;
+    res.assert_status(201);
+    let note = res.id();
+    assert_eq!(r.actions(), [act("comment", "concern_comments", &note)]);
+    assert_eq!(r.fed(), [fed("concern_comments", &note, "create", 1)]);
+    assert_audited_as(&r, staff, "req-note", fam, kid);
+
+    // The first family-visible comment from staff also revises the concern (its first response).
+    let (res, r) = recorded_call(
+        &app,
+        Method::POST,
+        &comments,
+        &teacher,
+        json!({"body": "We are on it", "visibility": "family"}),
+        "req-reply",
+    )
+    .await;
+    res.assert_status(201);
+    let reply = res.id();
+    assert_eq!(
+        sorted(r.actions().iter().map(|a| format!("{a:?}"))),
+        sorted([
+            format!("{:?}", act("comment", "concern_comments", &reply)),
+            format!("{:?}", act("comment", "concerns", &id)),
+        ])
+    );
+    assert_eq!(
+        sorted(r.fed().iter().map(|c| format!("{c:?}"))),
+        sorted([
+            format!("{:?}", fed("concern_comments", &reply, "create", 1)),
+            format!("{:?}", fed("concerns", &id, "update", 3)),
+        ])
+    );
+    assert_audited_as(&r, staff, "req-reply", fam, kid);
+
+    // Moved.
+    let (res, r) = recorded_call(
+        &app,
+        Method::POST,
+        &format!("{path}/transitions"),
+        &teacher,
+        json!({"to": "acknowledged", "note": "seen"}),
+        "req-move",
+    )
+    .await;
+    res.assert_status(200);
+    assert_eq!(r.actions(), [act("transition", "concerns", &id)]);
+    assert_eq!(r.fed(), [fed("concerns", &id, "update", 4)]);
+    assert_audited_as(&r, staff, "req-move", fam, kid);
+
+    // Rated by the family once resolved: a rating, by the guardian.
+    for to in ["in_progress", "resolved"] {
+        go(&app, &admin, &id, move_body(to))
+            .await
+            .assert_status(200);
+    }
+    let (res, r) = recorded_call(
+        &app,
+        Method::PATCH,
+        &path,
+        &g,
+        json!({"satisfaction": 5}),
+        "req-rate",
+    )
+    .await;
+    res.assert_status(200);
+    assert_eq!(r.actions(), [act("rate", "concerns", &id)]);
+    assert_eq!(r.fed(), [fed("concerns", &id, "update", 7)]);
+    assert_audited_as(&r, guardian, "req-rate", fam, kid);
+
+    // The family's own comment.
+    let (res, r) = recorded_call(
+        &app,
+        Method::POST,
+        &comments,
+        &g,
+        json!({"body": "Thank you"}),
+        "req-thanks",
+    )
+    .await;
+    res.assert_status(201);
+    let thanks = res.id();
+    assert_eq!(r.actions(), [act("comment", "concern_comments", &thanks)]);
+    assert_eq!(r.fed(), [fed("concern_comments", &thanks, "create", 1)]);
+    assert_audited_as(&r, guardian, "req-thanks", fam, kid);
+
+    // A concern about the family as a whole, raised by the guardian: no student.
+    let (res, r) = recorded_call(
+        &app,
+        Method::POST,
+        C,
+        &g,
+        new_concern(&f.fam, json!({})),
+        "req-g",
+    )
+    .await;
+    res.assert_status(201);
+    assert_eq!(r.actions(), [act("create", "concerns", &res.id())]);
+    assert_audited_as(&r, guardian, "req-g", fam, None);
+
+    // Settings: the school is the record; the first change brings its row into being.
+    for (n, op) in [(1, "create"), (2, "update")] {
+        let rid = format!("req-settings-{n}");
+        let (res, r) = recorded_call(
+            &app,
+            Method::PATCH,
+            "/v1/settings",
+            &admin,
+            json!({"concern_response_hours": {"urgent": n + 1}}),
+            &rid,
+        )
+        .await;
+        res.assert_status(200);
+        assert_eq!(r.actions(), [act("update", "settings", SCHOOL)]);
+        assert_eq!(r.fed(), [fed("settings", SCHOOL, op, n)]);
+        assert_audited_as(&r, ("admin-1", "admin"), &rid, None, None);
+    }
+    // A patch that changes nothing records nothing.
+    let (res, r) = recorded_call(
+        &app,
+        Method::PATCH,
+        "/v1/settings",
+        &admin,
+        json!({"concern_response_hours": {"urgent": 3}}),
+        "req-same",
+    )
+    .await;
+    res.assert_status(200);
+    assert!(r.audit.is_empty() && r.changes.is_empty(), "{r:?}");
+}
+
+/// Asserts that the guardian `g` of `f.fam` finds none of `hidden` by any list, filter, id,
+/// history, comment, rating or the family timeline, each refusal writing nothing.
+async fn assert_hidden_from(app: &TestApp, g: &str, f: &Fx, hidden: &[&String]) {
+    for q in [
+        String::new(),
+        format!("?family_id={}", f.fam),
+        format!("?student_id={}", f.kid),
+        "?visibility=staff".into(),
+        "?category=safety".into(),
+        "?status=acknowledged".into(),
+    ] {
+        let listed = ids(app, &format!("{C}{q}"), g).await;
+        for id in hidden {
+            assert!(!listed.contains(id), "{q}: {listed:?}");
+        }
+    }
+    assert!(ids(app, &format!("{C}?visibility=staff"), g)
+        .await
+        .is_empty());
+    let timeline = app
+        .get(&format!("/v1/families/{}/timeline", f.fam), g)
+        .await;
+    timeline.assert_status(200);
+    for id in hidden {
+        assert!(!timeline.text.contains(id.as_str()), "{}", timeline.text);
+        for sub in ["", "/comments", "/events"] {
+            refused(app, Method::GET, &format!("{C}/{id}{sub}"), g, None, 404).await;
+        }
+        refused(
+            app,
+            Method::POST,
+            &format!("{C}/{id}/comments"),
+            g,
+            Some(json!({"body": "hello?"})),
+            404,
+        )
+        .await;
+        refused(
+            app,
+            Method::PATCH,
+            &format!("{C}/{id}"),
+            g,
+            Some(json!({"satisfaction": 5})),
+            404,
+        )
+        .await;
+    }
+}
+
+#[actix_web::test]
+async fn a_concern_kept_among_staff_is_invisible_to_guardians_everywhere() {
+    let app = TestApp::new().await;
+    let f = fx(&app).await;
+    let (admin, counselor, g) = (app.admin(), app.token(Role::Counselor), app.guardian(&f.me));
+    let shared = raise(&app, &f.fam, json!({"student_id": f.kid})).await;
+    let c = raise_as(
+        &app,
+        &counselor,
+        &f.fam,
+        json!({"student_id": f.kid, "category": "safety", "visibility": "staff"}),
+    )
+    .await;
+    assert_eq!(c["visibility"], json!("staff"));
+    let secret = c["id"].as_str().unwrap().to_string();
+    let family_wide = raise(&app, &f.fam, json!({"visibility": "staff"})).await;
+    assert_eq!(get(&app, &shared).await["visibility"], json!("family"));
+    // Staff work it as any concern: comments, a family-visible one included, and moves.
+    for id in [&secret, &family_wide] {
+        app.post(
+            &format!("{C}/{id}/comments"),
+            &counselor,
+            json!({"body": "Spoke with the social worker", "visibility": "family"}),
+        )
+        .await
+        .assert_status(201);
+        go(
+            &app,
+            &counselor,
+            id,
+            json!({"to": "acknowledged", "note": "on it", "visibility": "family"}),
+        )
+        .await
+        .assert_status(200);
+    }
+    let staff_list = sorted(ids(&app, C, &counselor).await);
+    assert_eq!(staff_list, sorted([&shared, &secret, &family_wide]));
+    assert_eq!(
+        sorted(ids(&app, &format!("{C}?visibility=staff"), &admin).await),
+        sorted([&secret, &family_wide])
+    );
+    assert_eq!(
+        ids(&app, &format!("{C}?visibility=family"), &admin).await,
+        vec![shared.clone()]
+    );
+
+    // The guardian: not in any list, not by any filter, not by id, nor its history.
+    assert_hidden_from(&app, &g, &f, &[&secret, &family_wide]).await;
+    assert_eq!(ids(&app, C, &g).await, vec![shared.clone()]);
+    let timeline = app
+        .get(&format!("/v1/families/{}/timeline", f.fam), &admin)
+        .await;
+    assert!(
+        timeline.text.contains(secret.as_str()),
+        "staff see it in the timeline"
+    );
+
+    // Staff share it with the family, and take it back: the change is in the history, for staff.
+    let path = format!("{C}/{secret}");
+    let res = app
+        .patch(&path, &counselor, json!({"visibility": "family"}))
+        .await;
+    res.assert_status(200);
+    assert_eq!(res.body["visibility"], json!("family"));
+    app.get(&path, &g).await.assert_status(200);
+    assert!(ids(&app, C, &g).await.contains(&secret));
+    let staff_events = page(&app, &format!("{path}/events"), &admin).await;
+    let change = staff_events.last().unwrap();
+    assert_eq!(
+        (
+            &change["kind"],
+            &change["from"],
+            &change["to"],
+            &change["visibility"]
+        ),
+        (
+            &json!("visibility_change"),
+            &json!("staff"),
+            &json!("family"),
+            &json!("internal")
+        )
+    );
+    let theirs = event_kinds(&app, &secret, &g).await;
+    assert!(
+        theirs
+            .iter()
+            .all(|(k, v)| v == "family" && k != "visibility_change"),
+        "{theirs:?}"
+    );
+    app.patch(&path, &admin, json!({"visibility": "staff"}))
+        .await
+        .assert_status(200);
+    assert_hidden_from(&app, &g, &f, &[&secret]).await;
+
+    // `visibility` has no empty state: null is refused, never read as `family`.
+    refused_field(
+        &app,
+        Method::PATCH,
+        &path,
+        &admin,
+        Some(json!({"visibility": null})),
+        400,
+        "visibility",
+    )
+    .await;
+    refused_field(
+        &app,
+        Method::PATCH,
+        &path,
+        &admin,
+        Some(json!({"visibility": "secret"})),
+        400,
+        "visibility",
+    )
+    .await;
+    assert_eq!(get(&app, &secret).await["visibility"], json!("staff"));
+    // A guardian may not change it on a concern they see.
+    refused(
+        &app,
+        Method::PATCH,
+        &format!("{C}/{shared}"),
+        &g,
+        Some(json!({"visibility": "staff"})),
+        403,
+    )
+    .await;
+}
+
+#[actix_web::test]
+async fn a_guardian_raising_a_concern_cannot_choose_its_visibility() {
+    let app = TestApp::new().await;
+    let f = fx(&app).await;
+    let g = app.guardian(&f.me);
+    for v in ["family", "staff"] {
+        let res = refused_field(
+            &app,
+            Method::POST,
+            C,
+            &g,
+            Some(new_concern(&f.fam, json!({"visibility": v}))),
+            400,
+            "visibility",
+        )
+        .await;
+        let e = &res.body["errors"][0];
+        assert_eq!(
+            (&e["field"], &e["code"]),
+            (&json!("visibility"), &json!("not_allowed"))
+        );
+    }
+    refused_field(
+        &app,
+        Method::POST,
+        C,
+        &app.admin(),
+        Some(new_concern(&f.fam, json!({"visibility": "internal"}))),
+        400,
+        "visibility",
+    )
+    .await;
+    let mine = raise_as(&app, &g, &f.fam, json!({})).await;
+    assert_eq!(mine["visibility"], json!("family"));
+}
+
+#[actix_web::test]
+async fn an_internal_transition_note_never_reaches_a_guardian() {
+    let app = TestApp::new().await;
+    let f = fx(&app).await;
+    let (admin, teacher, g) = (app.admin(), app.token(Role::Teacher), app.guardian(&f.me));
+    let id = raise(&app, &f.fam, json!({"student_id": f.kid})).await;
+    // By default a note is staff's.
+    go(
+        &app,
+        &teacher,
+        &id,
+        json!({"to": "acknowledged", "note": "Mother was hostile on the phone"}),
+    )
+    .await
+    .assert_status(200);
+    go(
+        &app,
+        &teacher,
+        &id,
+        json!({"to": "in_progress", "note": "We have met the class teacher", "visibility": "family"}),
+    )
+    .await
+    .assert_status(200);
+    go(
+        &app,
+        &teacher,
+        &id,
+        json!({"to": "resolved", "resolution": "Seats moved", "note": "Checked with the head", "visibility": "internal"}),
+    )
+    .await
+    .assert_status(200);
+    let moves = |events: Vec<Value>| -> Vec<(Value, Value, Value, Value)> {
+        events
+            .into_iter()
+            .filter(|e| e["kind"] == json!("transition"))
+            .map(|e| {
+                (
+                    e["to"].clone(),
+                    e["visibility"].clone(),
+                    e["body"].clone(),
+                    e["note_visibility"].clone(),
+                )
+            })
+            .collect()
+    };
+    let events = format!("{C}/{id}/events");
+    assert_eq!(
+        moves(page(&app, &events, &admin).await),
+        [
+            (
+                json!("acknowledged"),
+                json!("family"),
+                json!("Mother was hostile on the phone"),
+                json!("internal")
+            ),
+            (
+                json!("in_progress"),
+                json!("family"),
+                json!("We have met the class teacher"),
+                json!("family")
+            ),
+            (
+                json!("resolved"),
+                json!("family"),
+                json!("Checked with the head"),
+                json!("internal")
+            ),
+        ]
+    );
+    // The family sees every move, and only the note meant for them.
+    assert_eq!(
+        moves(page(&app, &events, &g).await),
+        [
+            (
+                json!("acknowledged"),
+                json!("family"),
+                Value::Null,
+                Value::Null
+            ),
+            (
+                json!("in_progress"),
+                json!("family"),
+                json!("We have met the class teacher"),
+                json!("family")
+            ),
+            (json!("resolved"), json!("family"), Value::Null, Value::Null),
+        ]
+    );
+    for path in [
+        events.clone(),
+        format!("{C}/{id}"),
+        format!("{C}/{id}/comments"),
+        C.to_string(),
+        format!("/v1/families/{}/timeline", f.fam),
+    ] {
+        let res = app.get(&path, &g).await;
+        res.assert_status(200);
+        for secret in ["hostile", "Checked with the head"] {
+            assert!(!res.text.contains(secret), "{path}: {}", res.text);
+        }
+    }
+    // A note's visibility without a note governs nothing, and is not kept.
+    let other = raise(&app, &f.fam, json!({})).await;
+    go(
+        &app,
+        &teacher,
+        &other,
+        json!({"to": "acknowledged", "visibility": "family"}),
+    )
+    .await
+    .assert_status(200);
+    let last = page(&app, &format!("{C}/{other}/events"), &admin).await;
+    let last = last.last().unwrap();
+    assert_eq!(
+        (&last["body"], &last["note_visibility"]),
+        (&Value::Null, &Value::Null)
+    );
+    refused_field(
+        &app,
+        Method::POST,
+        &format!("{C}/{other}/transitions"),
+        &teacher,
+        Some(json!({"to": "in_progress", "note": "x", "visibility": "staff"})),
+        400,
+        "visibility",
+    )
+    .await;
+    // Every misplaced field at once.
+    let res = refused(
+        &app,
+        Method::POST,
+        &format!("{C}/{other}/transitions"),
+        &admin,
+        Some(json!({"to": "closed", "resolution": "x", "visibility": "family"})),
+        400,
+    )
+    .await;
+    assert_eq!(sorted(res.error_fields()), sorted(["note", "resolution"]));
+}
+
+#[actix_web::test]
+async fn of_two_first_changes_of_the_settings_at_once_one_wins_and_the_other_gets_412() {
+    let app = TestApp::new().await;
+    let admin = app.admin();
+    let before = app.recorded();
+    let send = |hours: i64| {
+        let (app, admin) = (&app, admin.clone());
+        async move {
+            app.call(
+                Method::PATCH,
+                "/v1/settings",
+                Some(&admin),
+                Some(&json!({"concern_response_hours": {"urgent": hours}})),
+                &[("if-match", "\"0\"")],
+            )
+            .await
+        }
+    };
+    let (x, y) = futures_util::future::join(send(2), send(3)).await;
+    let mut statuses = [x.status, y.status];
+    statuses.sort();
+    assert_eq!(statuses, [200, 412], "{} / {}", x.text, y.text);
+    let loser = if x.status == 412 { &x } else { &y };
+    loser.assert_problem(412);
+    let winner = if x.status == 200 { &x } else { &y };
+    assert_eq!(winner.body["version"], json!(1));
+    let now = app.get("/v1/settings", &admin).await;
+    assert_eq!(now.body, winner.body);
+    let r = app.recorded().since(&before);
+    assert_eq!(r.actions(), [act("update", "settings", SCHOOL)]);
+    assert_eq!(r.fed(), [fed("settings", SCHOOL, "create", 1)]);
 }

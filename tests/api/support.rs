@@ -13,7 +13,7 @@ use actix_web::{test, web};
 use chrono::{DateTime, NaiveDateTime, SubsecRound, Utc};
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Text};
+use diesel::sql_types::{BigInt, Nullable, Text};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey};
 use liaison::auth::{Keys, Role, TokenRequest};
 use liaison::clock::Clock;
@@ -514,6 +514,129 @@ impl TestApp {
         if let Some(changes) = before.changes(&self.snapshot()) {
             panic!("{what} wrote something:\n{changes}");
         }
+    }
+}
+
+// ---------------------------------------------------------------- what writes record
+
+/// An audit event as stored.
+#[derive(Debug, Clone, PartialEq, Eq, QueryableByName)]
+pub struct Audit {
+    #[diesel(sql_type = Text)]
+    pub id: String,
+    #[diesel(sql_type = Text)]
+    pub school_id: String,
+    #[diesel(sql_type = Text)]
+    pub actor: String,
+    #[diesel(sql_type = Text)]
+    pub actor_role: String,
+    #[diesel(sql_type = Text)]
+    pub action: String,
+    #[diesel(sql_type = Text)]
+    pub resource_type: String,
+    #[diesel(sql_type = Text)]
+    pub resource_id: String,
+    #[diesel(sql_type = Nullable<Text>)]
+    pub family_id: Option<String>,
+    #[diesel(sql_type = Nullable<Text>)]
+    pub student_id: Option<String>,
+    #[diesel(sql_type = Nullable<Text>)]
+    pub request_id: Option<String>,
+    #[diesel(sql_type = Nullable<Text>)]
+    pub purpose: Option<String>,
+}
+
+/// A change record as stored.
+#[derive(Debug, Clone, PartialEq, Eq, QueryableByName)]
+pub struct Change {
+    #[diesel(sql_type = Text)]
+    pub school_id: String,
+    #[diesel(sql_type = BigInt)]
+    pub seq: i64,
+    #[diesel(sql_type = Text)]
+    pub resource_type: String,
+    #[diesel(sql_type = Text)]
+    pub resource_id: String,
+    #[diesel(sql_type = Nullable<Text>)]
+    pub external_id: Option<String>,
+    #[diesel(sql_type = Text)]
+    pub operation: String,
+    #[diesel(sql_type = BigInt)]
+    pub version: i64,
+}
+
+/// Every audit event and change record, to compare before and after a write.
+#[derive(Debug, Clone)]
+pub struct Recorded {
+    pub audit: Vec<Audit>,
+    pub changes: Vec<Change>,
+}
+
+impl Recorded {
+    /// What is in `self` and was not in `before`: what the writes in between recorded (audit
+    /// events in id order, change records in feed order).
+    pub fn since(self, before: &Recorded) -> Recorded {
+        Recorded {
+            audit: self
+                .audit
+                .into_iter()
+                .filter(|a| !before.audit.contains(a))
+                .collect(),
+            changes: self
+                .changes
+                .into_iter()
+                .filter(|c| !before.changes.contains(c))
+                .collect(),
+        }
+    }
+
+    /// The audit events as `(action, resource_type, resource_id)`.
+    pub fn actions(&self) -> Vec<(String, String, String)> {
+        self.audit
+            .iter()
+            .map(|a| {
+                (
+                    a.action.clone(),
+                    a.resource_type.clone(),
+                    a.resource_id.clone(),
+                )
+            })
+            .collect()
+    }
+
+    /// The change records as `(resource_type, resource_id, operation, version)`.
+    pub fn fed(&self) -> Vec<(String, String, String, i64)> {
+        self.changes
+            .iter()
+            .map(|c| {
+                (
+                    c.resource_type.clone(),
+                    c.resource_id.clone(),
+                    c.operation.clone(),
+                    c.version,
+                )
+            })
+            .collect()
+    }
+}
+
+impl TestApp {
+    /// Every audit event and change record in the database, read through a plain connection.
+    pub fn recorded(&self) -> Recorded {
+        let mut conn = self.conn();
+        let audit = diesel::sql_query(
+            "SELECT id, school_id, actor, actor_role, action, resource_type, resource_id, \
+             family_id, student_id, request_id, purpose FROM audit_events ORDER BY id",
+        )
+        .load::<Audit>(&mut *conn)
+        .expect("audit events");
+        let changes = diesel::sql_query(
+            "SELECT school_id, seq, resource_type, resource_id, external_id, operation, version \
+             FROM changes ORDER BY school_id, seq",
+        )
+        .load::<Change>(&mut *conn)
+        .expect("changes");
+        Recorded { audit, changes }
     }
 }
 

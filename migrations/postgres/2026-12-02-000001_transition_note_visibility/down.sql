@@ -1,0 +1,1 @@
+ALTER TABLE concern_events DROP COLUMN note_visibility;
