@@ -1,12 +1,15 @@
 //! The HTTP resources, one module each, and what they share.
 
 pub mod access;
+pub mod audit;
+pub mod changes;
 pub mod communications;
 pub mod concerns;
 pub mod families;
 pub mod guardians;
 pub mod health;
 pub mod links;
+pub mod me;
 pub mod settings;
 pub mod students;
 pub mod timeline;
@@ -32,6 +35,9 @@ pub fn configure(cfg: &mut ServiceConfig) {
     concerns::configure(cfg);
     settings::configure(cfg);
     timeline::configure(cfg);
+    audit::configure(cfg);
+    changes::configure(cfg);
+    me::configure(cfg);
 }
 
 /// Writes `$row` over its stored row in `$table` if that is still at version `$expected`, and is
