@@ -6,7 +6,9 @@
 
 mod support;
 
+mod audit;
 mod auth;
+mod changes;
 mod communications;
 mod concerns;
 mod conventions;
@@ -14,7 +16,9 @@ mod families;
 mod guardian_access;
 mod guardians;
 mod links;
+mod me;
 mod schema;
 mod students;
 mod tenancy;
 mod validation;
+mod write_path;

@@ -235,7 +235,16 @@ mod tests {
             assert_eq!(decode_cursor(&encode_cursor(seq)), Some(seq));
         }
         // Padding, another alphabet's characters, signs, blanks, other text: not a cursor.
-        for bad in ["MA==", "", "LTE", "IDE", "YWJj", "Kw", "!!", "MTIzNDU2Nzg5MDEyMzQ1Njc4OTA"] {
+        for bad in [
+            "MA==",
+            "",
+            "LTE",
+            "IDE",
+            "YWJj",
+            "Kw",
+            "!!",
+            "MTIzNDU2Nzg5MDEyMzQ1Njc4OTA",
+        ] {
             assert_eq!(decode_cursor(bad), None, "{bad}");
         }
     }
@@ -276,7 +285,10 @@ mod tests {
         }
         for bad in ["", "families,", "Families", "family", "families, guardians"] {
             assert!(
-                matches!(kinds(Some(bad), integration), Err(ApiError::BadRequest { .. })),
+                matches!(
+                    kinds(Some(bad), integration),
+                    Err(ApiError::BadRequest { .. })
+                ),
                 "{bad}"
             );
         }

@@ -52,7 +52,11 @@ pub async fn get_me(
                 sub: caller.sub.clone(),
                 role: caller.role.as_str().to_string(),
                 school_id: caller.school_id.clone(),
-                scopes: caller.scopes.iter().map(|s| s.as_str().to_string()).collect(),
+                scopes: caller
+                    .scopes
+                    .iter()
+                    .map(|s| s.as_str().to_string())
+                    .collect(),
                 guardian_id: None,
                 guardian: None,
                 family: None,
