@@ -31,8 +31,9 @@ pub(crate) fn configure(cfg: &mut ServiceConfig) {
 /// Every recorded write of the school — create, update, archive, transition, acknowledge,
 /// comment, rate — newest first: who (`actor`, `actor_role`), what (`action`, `resource_type`,
 /// `resource_id`, and the family and student the record concerns), when, from which request,
-/// and why (`purpose`, from the writer's `X-Purpose`). The log is append-only. Scope:
-/// `audit:read`.
+/// and why (`purpose`, from the writer's `X-Purpose`). The log is append-only.
+///
+/// Scope: `audit:read`.
 #[utoipa::path(
     tag = "audit",
     params(ListAuditEventsQuery),
@@ -81,9 +82,11 @@ pub async fn list_audit_events(
 /// Who touched this child's records, newest first: their `sub` and role, when, what they did
 /// and to which kind of record, and the purpose they stated — never the content, nor which
 /// record. A guardian reads the log of a child a current link with `can_view_records` lets them
-/// see (scope `families:read`), and of it only the accesses to the child's own records and to
-/// records shared with their family; staff with `audit:read` read any child's of their school,
-/// archived children included. Any other child is a 404.
+/// see, and of it only the accesses to the child's own records and to records shared with their
+/// family; staff with `audit:read` read any child's of their school, archived children included.
+/// Any other child is a 404.
+///
+/// Scope: `audit:read` (staff), `families:read` (a guardian).
 #[utoipa::path(
     tag = "audit",
     params(("id" = Uuid, Path, description = "The student's id"), AccessLogQuery),

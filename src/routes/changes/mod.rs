@@ -33,7 +33,9 @@ pub(crate) fn configure(cfg: &mut ServiceConfig) {
 /// visible only once every change before it is committed. Only kinds of record the caller may
 /// also read are served (`families:read` for families, guardians, students and links,
 /// `communications:read` for communications, `concerns:read` for concerns, their comments and
-/// the settings, which `GET /v1/settings` serves with that scope). Scope: `changes:read`.
+/// the settings, which `GET /v1/settings` serves with that scope).
+///
+/// Scope: `changes:read`.
 #[utoipa::path(
     tag = "changes",
     params(ListChangesQuery),

@@ -24,9 +24,10 @@ pub(crate) fn configure(cfg: &mut ServiceConfig) {
 ///
 /// The token's `sub`, role, school and effective scopes. For a guardian also their own record,
 /// their family and the children they may see (with `families:read`, which a guardian's token
-/// has unless it narrows it away), so a parent app needs no other call to start. Any valid
-/// token; no scope. A guardian whose record is archived is a 401, one the school has barred
-/// (`contact_allowed: false`) a 403.
+/// has unless it narrows it away), so a parent app needs no other call to start. A guardian
+/// whose record is archived is a 401, one the school has barred (`contact_allowed: false`) a 403.
+///
+/// Scope: `none` (any valid token).
 #[utoipa::path(
     tag = "me",
     responses(
