@@ -506,9 +506,10 @@ async fn concurrent_writers_and_one_poller_agree_on_every_change() {
         app.db.write(ctx, move |tx| {
             let row = FamilyRow::new(SCHOOL, family_input("Held"), tx.now());
             tx.create(&row)?;
-            let start = pages.load(Ordering::SeqCst);
+            // Open first, then count: the second page counted after this began after it.
             open.store(true, Ordering::SeqCst);
-            let deadline = Instant::now() + Duration::from_secs(10);
+            let start = pages.load(Ordering::SeqCst);
+            let deadline = Instant::now() + Duration::from_secs(30);
             while pages.load(Ordering::SeqCst) < start + 2 && Instant::now() < deadline {
                 std::thread::sleep(Duration::from_millis(2));
             }
@@ -530,13 +531,15 @@ async fn concurrent_writers_and_one_poller_agree_on_every_change() {
         loop {
             assert!(Instant::now() < deadline, "the writers never finished");
             let done = finished.get();
-            let open = held_open.load(Ordering::SeqCst);
+            let open_before = held_open.load(Ordering::SeqCst);
             let (data, next) =
                 read(&app, &format!("{FEED}?since={since}&limit={LIMIT}"), &admin).await;
-            pages_read.fetch_add(1, Ordering::SeqCst);
-            if open {
+            // Open before and after: the whole read happened while the write was open (it
+            // closes only once this page is counted, below).
+            if open_before && held_open.load(Ordering::SeqCst) {
                 passed_while_open.push(seq_of(&next));
             }
+            pages_read.fetch_add(1, Ordering::SeqCst);
             let short = data.len() < LIMIT;
             seen.extend(data);
             since = next;
