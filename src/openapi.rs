@@ -32,6 +32,9 @@ Creating POSTs honour `Idempotency-Key`.",
         (name = "communications", description = "Every contact with a family, logged."),
         (name = "concerns", description = "What families and staff raise, worked from open to closed."),
         (name = "settings", description = "A school's settings."),
+        (name = "audit", description = "Who wrote what, when and why; a student's access log."),
+        (name = "changes", description = "Every create, update and archive, in commit order, for incremental sync."),
+        (name = "me", description = "Who the token speaks for."),
         (name = "service", description = "Liveness, readiness and this document."),
     )
 )]

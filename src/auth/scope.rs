@@ -28,17 +28,25 @@ pub enum Scope {
     AdmissionsWrite,
     /// Configure the admissions pipeline.
     AdmissionsConfigure,
+    /// Read events, RSVPs, attendance, feedback, resources and referrals.
+    EngagementRead,
+    /// Run events and referrals (a guardian: answer for their family).
+    EngagementWrite,
     /// Read reports.
     ReportsRead,
     /// Run imports.
     ImportsWrite,
     /// Read the audit log.
     AuditRead,
+    /// Follow the change feed (only the kinds of record the caller may also read).
+    ChangesRead,
+    /// Create and revoke service accounts.
+    ClientsWrite,
 }
 
 impl Scope {
     /// Every scope, in a stable order.
-    pub const ALL: [Scope; 14] = [
+    pub const ALL: [Scope; 18] = [
         Scope::FamiliesRead,
         Scope::FamiliesWrite,
         Scope::CommunicationsRead,
@@ -50,9 +58,13 @@ impl Scope {
         Scope::AdmissionsRead,
         Scope::AdmissionsWrite,
         Scope::AdmissionsConfigure,
+        Scope::EngagementRead,
+        Scope::EngagementWrite,
         Scope::ReportsRead,
         Scope::ImportsWrite,
         Scope::AuditRead,
+        Scope::ChangesRead,
+        Scope::ClientsWrite,
     ];
 
     /// The scope's name as tokens spell it.
@@ -69,9 +81,13 @@ impl Scope {
             Scope::AdmissionsRead => "admissions:read",
             Scope::AdmissionsWrite => "admissions:write",
             Scope::AdmissionsConfigure => "admissions:configure",
+            Scope::EngagementRead => "engagement:read",
+            Scope::EngagementWrite => "engagement:write",
             Scope::ReportsRead => "reports:read",
             Scope::ImportsWrite => "imports:write",
             Scope::AuditRead => "audit:read",
+            Scope::ChangesRead => "changes:read",
+            Scope::ClientsWrite => "clients:write",
         }
     }
 
@@ -80,7 +96,7 @@ impl Scope {
         Scope::ALL.into_iter().find(|sc| sc.as_str() == s)
     }
 
-    fn bit(self) -> u16 {
+    fn bit(self) -> u32 {
         1 << (self as u8)
     }
 }
@@ -93,7 +109,7 @@ impl fmt::Display for Scope {
 
 /// A set of scopes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct Scopes(u16);
+pub struct Scopes(u32);
 
 impl Scopes {
     /// Every scope.
@@ -116,14 +132,14 @@ impl Scopes {
         Scopes::from_iter(claim.split_ascii_whitespace().filter_map(Scope::parse))
     }
 
+    /// The scopes in the set, in `Scope::ALL`'s order.
+    pub fn iter(self) -> impl Iterator<Item = Scope> {
+        Scope::ALL.into_iter().filter(move |s| self.contains(*s))
+    }
+
     /// The names, space-separated.
     pub fn to_claim(self) -> String {
-        Scope::ALL
-            .into_iter()
-            .filter(|s| self.contains(*s))
-            .map(Scope::as_str)
-            .collect::<Vec<_>>()
-            .join(" ")
+        self.iter().map(Scope::as_str).collect::<Vec<_>>().join(" ")
     }
 }
 
@@ -182,7 +198,7 @@ impl Role {
         Role::ALL.into_iter().find(|r| r.as_str() == s)
     }
 
-    /// Every scope the role may ever have.
+    /// Every scope the role may ever have (DESIGN.md, "Who may do what").
     pub fn scopes(self) -> Scopes {
         use Scope::*;
         match self {
@@ -197,6 +213,8 @@ impl Role {
                 IepRead,
                 AdmissionsRead,
                 AdmissionsWrite,
+                EngagementRead,
+                EngagementWrite,
                 ReportsRead,
                 ImportsWrite,
             ]),
@@ -208,6 +226,8 @@ impl Role {
                 ConcernsWrite,
                 IepRead,
                 IepWrite,
+                EngagementRead,
+                EngagementWrite,
             ]),
             Role::Counselor => Scopes::from_iter([
                 FamiliesRead,
@@ -217,6 +237,8 @@ impl Role {
                 ConcernsWrite,
                 IepRead,
                 IepWrite,
+                EngagementRead,
+                EngagementWrite,
                 ReportsRead,
             ]),
             Role::Admissions => Scopes::from_iter([
@@ -225,6 +247,8 @@ impl Role {
                 CommunicationsWrite,
                 AdmissionsRead,
                 AdmissionsWrite,
+                EngagementRead,
+                EngagementWrite,
                 ReportsRead,
             ]),
             Role::Guardian => Scopes::from_iter([
@@ -235,6 +259,8 @@ impl Role {
                 ConcernsWrite,
                 IepRead,
                 IepWrite,
+                EngagementRead,
+                EngagementWrite,
             ]),
             Role::Integration => Scopes::from_iter([
                 FamiliesRead,
@@ -242,6 +268,8 @@ impl Role {
                 ImportsWrite,
                 AdmissionsRead,
                 CommunicationsRead,
+                EngagementRead,
+                ChangesRead,
             ]),
         }
     }
@@ -280,5 +308,73 @@ mod tests {
         );
         assert!(!Role::Pre.scopes().contains(Scope::AuditRead));
         assert!(Role::Integration.scopes().contains(Scope::ImportsWrite));
+    }
+
+    /// DESIGN.md's table, row by row, as it is written there.
+    #[test]
+    fn each_role_may_have_exactly_what_the_design_table_says() {
+        let table: [(Role, &str); 7] = [
+            (
+                Role::Admin,
+                "families:read families:write communications:read communications:write \
+                 concerns:read concerns:write iep:read iep:write admissions:read admissions:write \
+                 admissions:configure engagement:read engagement:write reports:read imports:write \
+                 audit:read changes:read clients:write",
+            ),
+            (
+                Role::Pre,
+                "families:read families:write communications:read communications:write \
+                 concerns:read concerns:write iep:read admissions:read admissions:write \
+                 engagement:read engagement:write reports:read imports:write",
+            ),
+            (
+                Role::Teacher,
+                "families:read communications:read communications:write concerns:read \
+                 concerns:write iep:read iep:write engagement:read engagement:write",
+            ),
+            (
+                Role::Counselor,
+                "families:read communications:read communications:write concerns:read \
+                 concerns:write iep:read iep:write engagement:read engagement:write reports:read",
+            ),
+            (
+                Role::Admissions,
+                "families:read communications:read communications:write admissions:read \
+                 admissions:write engagement:read engagement:write reports:read",
+            ),
+            (
+                Role::Guardian,
+                "families:read communications:read communications:write concerns:read \
+                 concerns:write iep:read iep:write engagement:read engagement:write",
+            ),
+            (
+                Role::Integration,
+                "families:read families:write imports:write admissions:read communications:read \
+                 engagement:read changes:read",
+            ),
+        ];
+        for (role, names) in table {
+            let mut want: Vec<&str> = names.split_whitespace().collect();
+            want.sort_unstable();
+            for name in &want {
+                assert!(Scope::parse(name).is_some(), "{role}: unknown scope {name}");
+            }
+            let mut got: Vec<&str> = role.scopes().iter().map(Scope::as_str).collect();
+            got.sort_unstable();
+            assert_eq!(got, want, "{role}");
+        }
+        // The admin-only scopes are the admin's alone.
+        for scope in [
+            Scope::AuditRead,
+            Scope::AdmissionsConfigure,
+            Scope::ClientsWrite,
+        ] {
+            let holders: Vec<Role> = Role::ALL
+                .into_iter()
+                .filter(|r| r.scopes().contains(scope))
+                .collect();
+            assert_eq!(holders, [Role::Admin], "{scope}");
+        }
+        assert_eq!(Scope::ALL.len(), Scopes::all().iter().count());
     }
 }

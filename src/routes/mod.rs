@@ -1,11 +1,14 @@
 //! The HTTP resources, one module each, and what they share.
 
+pub mod audit;
+pub mod changes;
 pub mod communications;
 pub mod concerns;
 pub mod families;
 pub mod guardians;
 pub mod health;
 pub mod links;
+pub mod me;
 pub mod problems;
 pub mod settings;
 pub mod students;
@@ -33,6 +36,9 @@ pub fn configure(cfg: &mut ServiceConfig) {
     settings::configure(cfg);
     timeline::configure(cfg);
     problems::configure(cfg);
+    audit::configure(cfg);
+    changes::configure(cfg);
+    me::configure(cfg);
 }
 
 /// `/docs` → `/docs/`, where the viewer lives.

@@ -6,7 +6,9 @@
 
 mod support;
 
+mod audit;
 mod auth;
+mod changes;
 mod communications;
 mod concerns;
 mod conventions;
@@ -14,8 +16,10 @@ mod families;
 mod guardian_access;
 mod guardians;
 mod links;
+mod me;
 mod request_checks;
 mod schema;
 mod students;
 mod tenancy;
 mod validation;
+mod write_path;

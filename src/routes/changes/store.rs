@@ -1,0 +1,75 @@
+//! Change records as stored, and the feed's two reads.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use super::wire::Change;
+use crate::db::schema::{change_sequences as seqs, changes};
+use crate::db::{DbConnection, Operation, ResourceType};
+use crate::routes::utc;
+
+/// A change record as stored.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = changes)]
+pub struct ChangeRow {
+    pub seq: i64,
+    pub resource_type: ResourceType,
+    pub resource_id: String,
+    pub external_id: Option<String>,
+    pub operation: Operation,
+    pub version: i64,
+    pub changed_at: NaiveDateTime,
+}
+
+impl ChangeRow {
+    /// The wire form.
+    pub fn view(self) -> Change {
+        Change {
+            seq: self.seq,
+            resource_type: self.resource_type,
+            id: self.resource_id,
+            external_id: self.external_id,
+            operation: self.operation,
+            version: self.version,
+            changed_at: utc(self.changed_at),
+        }
+    }
+}
+
+/// The highest sequence number `school` has committed (0 before its first change).
+///
+/// Writers take their numbers from this counter row and hold its lock until they commit, so the
+/// committed value is a mark below which every change is committed and final: none can appear
+/// there later.
+pub fn committed_up_to(conn: &mut DbConnection, school: &str) -> QueryResult<i64> {
+    Ok(seqs::table
+        .filter(seqs::school_id.eq(school))
+        .select(seqs::last_seq)
+        .first::<i64>(conn)
+        .optional()?
+        .unwrap_or(0))
+}
+
+/// Up to `limit` of `school`'s changes after `since` and at most `upto`, of the given kinds
+/// (`None`: every kind), in sequence order.
+pub fn page(
+    conn: &mut DbConnection,
+    school: &str,
+    since: i64,
+    upto: i64,
+    kinds: Option<&[ResourceType]>,
+    limit: i64,
+) -> QueryResult<Vec<ChangeRow>> {
+    let mut sql = changes::table
+        .filter(changes::school_id.eq(school.to_string()))
+        .filter(changes::seq.gt(since))
+        .filter(changes::seq.le(upto))
+        .into_boxed();
+    if let Some(kinds) = kinds {
+        sql = sql.filter(changes::resource_type.eq_any(kinds.to_vec()));
+    }
+    sql.order(changes::seq.asc())
+        .limit(limit)
+        .select(ChangeRow::as_select())
+        .load(conn)
+}
