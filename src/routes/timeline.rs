@@ -124,7 +124,7 @@ pub async fn family_timeline(
                 let rows =
                     concerns::family_page(conn, &viewer, family, after.as_ref(), page.fetch())?;
                 entries.extend(rows.into_iter().map(|row| {
-                    let key = time_key(row.created_at, &row.id.to_string());
+                    let key = time_key(row.created_at, row.id);
                     let c = row.view(now);
                     let entry = TimelineEntry {
                         kind: TimelineKind::Concern,
