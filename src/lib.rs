@@ -126,7 +126,7 @@ pub fn app(
         .default_service(web::to(http::routing::fallback))
         .wrap(from_fn(http::precheck::middleware))
         .wrap(Condition::new(!cors_origins.is_empty(), cors))
-        .wrap(from_fn(http::request_id::problem_fallback))
+        .wrap(from_fn(http::problem_fallback::middleware))
         .wrap(from_fn(http::request_id::middleware))
         .wrap(
             Logger::new("%{method}xi %U %s %b %Dms request_id=%{x-request-id}o")

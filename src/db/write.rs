@@ -251,6 +251,18 @@ impl<'a> Tx<'a> {
             return Err(ApiError::PreconditionFailed);
         }
         self.note(action, row, operation);
+        // A change that moves a record away from a child (or a family) touched that child's
+        // records too: the child's access log must show it, so it gets an event of its own.
+        let (before, after) = (current.student_id(), row.student_id());
+        if let (Some(last), true) = (self.audit.last(), before.is_some() && before != after) {
+            let mut event = last.clone();
+            event.id = AuditEventId::new();
+            event.student_id = before;
+            if current.family_id().is_some() && current.family_id() != row.family_id() {
+                event.family_id = current.family_id();
+            }
+            self.audit.push(event);
+        }
         Ok(())
     }
 

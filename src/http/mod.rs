@@ -8,6 +8,7 @@ pub mod idempotency;
 pub mod merge_patch;
 pub mod pagination;
 pub mod precheck;
+pub mod problem_fallback;
 pub mod problem_types;
 pub mod request_id;
 pub mod routing;

@@ -734,3 +734,48 @@ async fn a_guardian_does_not_learn_of_records_kept_among_staff() {
     // The child's own records stay in the guardian's view.
     assert!(guardian_sees.len() >= shown.len() + 3);
 }
+
+#[actix_web::test]
+async fn a_change_that_moves_a_record_off_a_child_shows_in_that_childs_log() {
+    let app = TestApp::new().await;
+    let admin = app.admin();
+    let family = app.family("Moves").await;
+    let (first, second) = (
+        app.student_in(&family, "First").await,
+        app.student_in(&family, "Second").await,
+    );
+    let res = app
+        .post(
+            "/v1/communications",
+            &admin,
+            json!({"family_id": family, "student_id": first, "channel": "phone", "direction": "inbound"}),
+        )
+        .await;
+    res.assert_status(201);
+    let comm = res.id();
+    let updates = |log: Vec<Value>| {
+        log.into_iter()
+            .filter(|e| e["resource_type"] == "communications" && e["action"] == "update")
+            .count()
+    };
+    // Moved from the first child to the second: both logs show the change.
+    merge_patch(
+        &app,
+        &format!("/v1/communications/{comm}"),
+        json!({"student_id": second}),
+    )
+    .await
+    .assert_status(200);
+    assert_eq!(updates(page(&app, &access_log(&first), &admin).await), 1);
+    assert_eq!(updates(page(&app, &access_log(&second), &admin).await), 1);
+    // Taken off the second child: the second child's log shows that too.
+    merge_patch(
+        &app,
+        &format!("/v1/communications/{comm}"),
+        json!({"student_id": null}),
+    )
+    .await
+    .assert_status(200);
+    assert_eq!(updates(page(&app, &access_log(&second), &admin).await), 2);
+    assert_eq!(updates(page(&app, &access_log(&first), &admin).await), 1);
+}
