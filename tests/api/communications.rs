@@ -1391,22 +1391,35 @@ async fn every_write_leaves_one_audit_event_and_one_change_record() {
     assert_eq!(c, change(&id, "create", 1));
     let path = format!("{COMMS}/{id}");
 
-    // Changed: the record follows the row, now about no student.
-    let (_, a, c) = recorded(
-        &app,
+    // Changed: the record follows the row, now about no student; and since the change took it
+    // off Sam, Sam's records were touched too: a second event names him.
+    let (audit_before, changes_before) = records(&app);
+    app.call(
         Method::PATCH,
         &path,
-        &teacher,
-        Some(json!({"subject": "Called back", "student_id": null})),
+        Some(&teacher),
+        Some(&json!({"subject": "Called back", "student_id": null})),
         &headers("req-update"),
-        200,
     )
-    .await;
-    assert_eq!(
-        a,
-        audit("update", &id, None, "teacher-1", "teacher", "req-update")
-    );
-    assert_eq!(c, change(&id, "update", 2));
+    .await
+    .assert_status(200);
+    let (audited, changed) = records(&app);
+    let new_events = &audited[audit_before.len()..];
+    assert_eq!(new_events.len(), 2, "{new_events:?}");
+    for expected in [
+        audit("update", &id, None, "teacher-1", "teacher", "req-update"),
+        audit(
+            "update",
+            &id,
+            Some(&f.kid),
+            "teacher-1",
+            "teacher",
+            "req-update",
+        ),
+    ] {
+        assert!(new_events.contains(&expected), "{new_events:?}");
+    }
+    assert_eq!(changed[changes_before.len()..], [change(&id, "update", 2)]);
     // A change that changes nothing records nothing.
     unchanged(
         &app,
