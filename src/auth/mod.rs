@@ -3,9 +3,11 @@
 pub mod policy;
 mod scope;
 
+use std::collections::HashMap;
 use std::future::{ready, Ready};
 use std::io::Write;
 use std::path::Path;
+use std::sync::Mutex;
 
 use actix_web::{dev::Payload, http::header, web, FromRequest, HttpRequest};
 use base64::Engine;
@@ -64,7 +66,22 @@ pub struct Keys {
     validation: Validation,
     issuer: Option<String>,
     audience: Option<String>,
+    /// Tokens that verified, by their exact text: a client sends the same token with every
+    /// request, and checking its signature and claims again each time cost a fifth of a GET.
+    /// An entry is used only while its `exp` and `nbf` still hold (with the leeway); anything
+    /// else goes through full verification again.
+    verified: Mutex<HashMap<String, Verified>>,
 }
+
+/// A token that verified, and the times that bound its use.
+struct Verified {
+    caller: Caller,
+    exp: i64,
+    nbf: Option<i64>,
+}
+
+/// The most verified tokens remembered; when full, the memory starts over.
+const VERIFIED_CAPACITY: usize = 1024;
 
 impl Keys {
     /// Loads the keys the configuration names, generating the shared secret on first run.
@@ -148,6 +165,7 @@ impl Keys {
             validation,
             issuer,
             audience,
+            verified: Mutex::new(HashMap::new()),
         }
     }
 
@@ -185,42 +203,46 @@ impl Keys {
     /// library's own message. Claims are judged only once the signature has verified, so a
     /// forger learns nothing about what the service would accept.
     pub fn verify(&self, token: &str) -> Result<Caller, ApiError> {
+        let now = chrono::Utc::now().timestamp();
+        if let Some(caller) = self.remembered(token, now) {
+            return Ok(caller);
+        }
         let claims = self.verified_claims(token)?;
-        let role_name = required_str(&claims, "role")?;
-        let role = Role::parse(role_name)
-            .ok_or_else(|| invalid_claim("role", "is not a role this service knows"))?;
-        let sub = required_str(&claims, "sub")?;
-        if sub.trim().is_empty() || sub.len() > 200 || sub.contains('\0') {
-            return Err(invalid_claim("sub", "must be 1 to 200 characters"));
-        }
-        let school_id = required_str(&claims, "school_id")?;
-        if school_id.trim().is_empty() || school_id.len() > 100 || school_id.contains('\0') {
-            return Err(invalid_claim("school_id", "must be 1 to 100 characters"));
-        }
-        let scope = optional_str(&claims, "scope")?;
-        let guardian_id = match role {
-            Role::Guardian => Some(GuardianId(
-                uuid::Uuid::parse_str(required_str(&claims, "guardian_id")?)
-                    .map_err(|_| invalid_claim("guardian_id", "is not a Liaison id"))?,
-            )),
-            _ => {
-                optional_str(&claims, "guardian_id")?;
-                None
+        let caller = caller_of(&claims)?;
+        let time = |name: &str| claims.get(name).and_then(Value::as_i64);
+        if let Some(exp) = time("exp") {
+            let mut verified = self.verified.lock().unwrap_or_else(|p| p.into_inner());
+            if verified.len() >= VERIFIED_CAPACITY {
+                verified.clear();
             }
-        };
-        let scopes = match scope {
-            Some(claim) => Scopes::parse_claim(claim).intersect(role.scopes()),
-            None => role.scopes(),
-        };
-        Ok(Caller {
-            sub: sub.to_string(),
-            role,
-            school_id: school_id.to_string(),
-            scopes,
-            guardian_id,
-            request_id: None,
-            purpose: None,
-        })
+            verified.insert(
+                token.to_string(),
+                Verified {
+                    caller: caller.clone(),
+                    exp,
+                    nbf: time("nbf"),
+                },
+            );
+        }
+        Ok(caller)
+    }
+
+    /// The caller of a token that verified before, while its times still hold at `now`.
+    fn remembered(&self, token: &str, now: i64) -> Option<Caller> {
+        let leeway = i64::try_from(self.validation.leeway).unwrap_or(i64::MAX);
+        let mut verified = self.verified.lock().unwrap_or_else(|p| p.into_inner());
+        let entry = verified.get(token)?;
+        let in_time = now <= entry.exp.saturating_add(leeway)
+            && entry
+                .nbf
+                .is_none_or(|nbf| nbf <= now.saturating_add(leeway));
+        if in_time {
+            Some(entry.caller.clone())
+        } else {
+            // Verified again from scratch, so the refusal names its kind.
+            verified.remove(token);
+            None
+        }
     }
 
     /// The claims of a token whose algorithm, signature, `exp`, `nbf`, `iss` and `aud` hold.
@@ -293,6 +315,45 @@ impl Keys {
             _ => Err(malformed()),
         }
     }
+}
+
+/// The caller a verified token speaks for, once its claims are judged.
+fn caller_of(claims: &Map<String, Value>) -> Result<Caller, ApiError> {
+    let role_name = required_str(claims, "role")?;
+    let role = Role::parse(role_name)
+        .ok_or_else(|| invalid_claim("role", "is not a role this service knows"))?;
+    let sub = required_str(claims, "sub")?;
+    if sub.trim().is_empty() || sub.len() > 200 || sub.contains('\0') {
+        return Err(invalid_claim("sub", "must be 1 to 200 characters"));
+    }
+    let school_id = required_str(claims, "school_id")?;
+    if school_id.trim().is_empty() || school_id.len() > 100 || school_id.contains('\0') {
+        return Err(invalid_claim("school_id", "must be 1 to 100 characters"));
+    }
+    let scope = optional_str(claims, "scope")?;
+    let guardian_id = match role {
+        Role::Guardian => Some(GuardianId(
+            uuid::Uuid::parse_str(required_str(claims, "guardian_id")?)
+                .map_err(|_| invalid_claim("guardian_id", "is not a Liaison id"))?,
+        )),
+        _ => {
+            optional_str(claims, "guardian_id")?;
+            None
+        }
+    };
+    let scopes = match scope {
+        Some(claim) => Scopes::parse_claim(claim).intersect(role.scopes()),
+        None => role.scopes(),
+    };
+    Ok(Caller {
+        sub: sub.to_string(),
+        role,
+        school_id: school_id.to_string(),
+        scopes,
+        guardian_id,
+        request_id: None,
+        purpose: None,
+    })
 }
 
 /// A 401 of the given kind.
@@ -529,6 +590,28 @@ mod tests {
             Ok(_) => "ok",
             Err(e) => e.problem_type().slug,
         }
+    }
+
+    #[test]
+    fn a_remembered_token_is_refused_once_it_expires() {
+        let keys = keys().with_leeway(0);
+        let now = chrono::Utc::now().timestamp();
+        let token = token(&at(now + 1, None));
+        assert!(keys.verify(&token).is_ok());
+        // Now remembered: the same text is accepted without verifying it again...
+        assert!(keys.remembered(&token, now).is_some());
+        // ...but not once its `exp` has passed: it is verified again, and refused as expired.
+        assert!(keys.remembered(&token, now + 2).is_none());
+        std::thread::sleep(std::time::Duration::from_millis(2100));
+        let refused = keys.verify(&token).unwrap_err();
+        assert_eq!(refused.problem_type().slug, "token-expired");
+        // A token that is not yet valid is never remembered as valid.
+        let early = self::token(&at(now + 600, Some(now + 300)));
+        assert!(keys.verify(&early).is_err());
+        assert!(keys.remembered(&early, now).is_none());
+        // Another text is never taken for a remembered one, even with the same claims.
+        let forged = format!("{}x", &token[..token.len() - 1]);
+        assert!(keys.remembered(&forged, now).is_none());
     }
 
     fn at(exp: i64, nbf: Option<i64>) -> Value {

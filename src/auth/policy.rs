@@ -11,7 +11,7 @@ use diesel::prelude::*;
 
 use super::{Caller, Role};
 use crate::db::schema::{guardian_student_links as links, guardians, students};
-use crate::db::DbConnection;
+use crate::db::{native, DbConnection};
 use crate::error::ApiError;
 use crate::ids::{FamilyId, GuardianId, StudentId};
 
@@ -114,13 +114,14 @@ fn reach(
     gid: GuardianId,
     today: NaiveDate,
 ) -> Result<GuardianReach, ApiError> {
-    let found: Option<(FamilyId, bool)> = guardians::table
-        .filter(guardians::school_id.eq(&caller.school_id))
+    let school = caller.school_id.as_str();
+    let found: Option<(FamilyId, bool)> = native!(conn, |c| guardians::table
+        .filter(guardians::school_id.eq(school))
         .filter(guardians::id.eq(gid))
         .filter(guardians::archived_at.is_null())
         .select((guardians::family_id, guardians::contact_allowed))
-        .first(conn)
-        .optional()?;
+        .first(c)
+        .optional())?;
     let family_id = match found {
         None => {
             return Err(ApiError::Unauthorized(
@@ -134,15 +135,15 @@ fn reach(
         }
         Some((family_id, true)) => family_id,
     };
-    let students = links::table
-        .filter(links::school_id.eq(&caller.school_id))
+    let students = native!(conn, |c| links::table
+        .filter(links::school_id.eq(school))
         .filter(links::guardian_id.eq(gid))
         .filter(links::archived_at.is_null())
         .filter(links::can_view_records.eq(true))
         .filter(links::starts_on.is_null().or(links::starts_on.le(today)))
         .filter(links::ends_on.is_null().or(links::ends_on.ge(today)))
         .select(links::student_id)
-        .load(conn)?;
+        .load(c))?;
     Ok(GuardianReach {
         guardian_id: gid,
         family_id,
@@ -158,13 +159,13 @@ pub fn student_goes_with_family(
     family: FamilyId,
     student: StudentId,
 ) -> QueryResult<bool> {
-    let in_family: i64 = students::table
+    let in_family: i64 = native!(conn, |c| students::table
         .filter(students::school_id.eq(school))
         .filter(students::id.eq(student))
         .filter(students::archived_at.is_null())
         .filter(students::family_id.eq(family))
         .count()
-        .get_result(conn)?;
+        .get_result(c))?;
     if in_family > 0 {
         return Ok(true);
     }
@@ -173,13 +174,13 @@ pub fn student_goes_with_family(
         .filter(guardians::family_id.eq(family))
         .filter(guardians::archived_at.is_null())
         .select(guardians::id);
-    let linked: i64 = links::table
+    let linked: i64 = native!(conn, |c| links::table
         .filter(links::school_id.eq(school))
         .filter(links::student_id.eq(student))
         .filter(links::archived_at.is_null())
         .filter(links::guardian_id.eq_any(family_guardians))
         .count()
-        .get_result(conn)?;
+        .get_result(c))?;
     Ok(linked > 0)
 }
 

@@ -7,7 +7,7 @@ use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 
 use super::schema::{audit_events, changes};
-use super::{backend, DbConnection};
+use super::{backend, native, DbConnection};
 use crate::auth::policy::Viewer;
 use crate::auth::Caller;
 use crate::domain::text_enum;
@@ -303,9 +303,9 @@ impl<'a> Tx<'a> {
             changes,
         } = self;
         for row in &audit {
-            diesel::insert_into(audit_events::table)
+            native!(conn, |c| diesel::insert_into(audit_events::table)
                 .values(row)
-                .execute(conn)?;
+                .execute(c))?;
         }
         if changes.is_empty() {
             return Ok(());
@@ -324,9 +324,9 @@ impl<'a> Tx<'a> {
                 version: change.version,
                 changed_at: ctx.now,
             };
-            diesel::insert_into(changes::table)
+            native!(conn, |c| diesel::insert_into(changes::table)
                 .values(&row)
-                .execute(conn)?;
+                .execute(c))?;
         }
         Ok(())
     }
@@ -350,9 +350,9 @@ macro_rules! stored_in {
     ($table:ident) => {
         fn insert(&self, conn: &mut $crate::db::DbConnection) -> diesel::QueryResult<usize> {
             use diesel::prelude::*;
-            diesel::insert_into($table::table)
+            $crate::db::native!(conn, |c| diesel::insert_into($table::table)
                 .values(self)
-                .execute(conn)
+                .execute(c))
         }
 
         fn save(
@@ -361,14 +361,14 @@ macro_rules! stored_in {
             expected: i64,
         ) -> diesel::QueryResult<usize> {
             use diesel::prelude::*;
-            diesel::update(
+            $crate::db::native!(conn, |c| diesel::update(
                 $table::table
                     .filter($table::school_id.eq(&self.school_id))
                     .filter($table::id.eq(&self.id))
                     .filter($table::version.eq(expected)),
             )
             .set(self)
-            .execute(conn)
+            .execute(c))
         }
     };
 }

@@ -9,7 +9,7 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use crate::db::schema::idempotency_keys as ik;
-use crate::db::{DbConnection, Tx};
+use crate::db::{native, DbConnection, Tx};
 use crate::error::ApiError;
 
 /// How long a key is remembered.
@@ -148,7 +148,7 @@ fn replay(
         .filter(ik::school_id.eq(school))
         .filter(ik::principal.eq(principal))
         .filter(ik::idempotency_key.eq(key));
-    let stored: Option<StoredAnswer> = mine
+    let stored: Option<StoredAnswer> = native!(conn, |c| mine
         .select((
             ik::request_hash,
             ik::body,
@@ -156,8 +156,8 @@ fn replay(
             ik::etag,
             ik::created_at,
         ))
-        .first(conn)
-        .optional()?;
+        .first(c)
+        .optional())?;
     let Some((hash, body, location, etag, at)) = stored else {
         return Ok(None);
     };
@@ -190,28 +190,29 @@ fn remember(
     created: &Created,
     now: NaiveDateTime,
 ) -> Result<(), ApiError> {
-    diesel::insert_into(ik::table)
-        .values((
-            ik::school_id.eq(school),
-            ik::principal.eq(principal),
-            ik::idempotency_key.eq(key),
-            ik::request_hash.eq(fingerprint),
-            ik::status.eq(201),
-            ik::body.eq(&created.body),
-            ik::location.eq(&created.location),
-            ik::etag.eq(&created.etag),
-            ik::created_at.eq(now),
-        ))
-        .execute(conn)
-        .map_err(|e| match e {
-            diesel::result::Error::DatabaseError(
-                diesel::result::DatabaseErrorKind::UniqueViolation,
-                _,
-            ) => ApiError::Conflict(
-                "another request with this Idempotency-Key is in progress; retry".into(),
-            ),
-            other => other.into(),
-        })?;
+    let row = (
+        ik::school_id.eq(school),
+        ik::principal.eq(principal),
+        ik::idempotency_key.eq(key),
+        ik::request_hash.eq(fingerprint),
+        ik::status.eq(201),
+        ik::body.eq(&created.body),
+        ik::location.eq(&created.location),
+        ik::etag.eq(&created.etag),
+        ik::created_at.eq(now),
+    );
+    native!(conn, |c| diesel::insert_into(ik::table)
+        .values(row)
+        .execute(c))
+    .map_err(|e| match e {
+        diesel::result::Error::DatabaseError(
+            diesel::result::DatabaseErrorKind::UniqueViolation,
+            _,
+        ) => ApiError::Conflict(
+            "another request with this Idempotency-Key is in progress; retry".into(),
+        ),
+        other => other.into(),
+    })?;
     Ok(())
 }
 

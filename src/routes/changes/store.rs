@@ -5,7 +5,7 @@ use diesel::prelude::*;
 
 use super::wire::Change;
 use crate::db::schema::{change_sequences as seqs, changes};
-use crate::db::{DbConnection, Operation, ResourceType};
+use crate::db::{native, DbConnection, Operation, ResourceType};
 use crate::routes::utc;
 
 /// A change record as stored.
@@ -42,12 +42,12 @@ impl ChangeRow {
 /// committed value is a mark below which every change is committed and final: none can appear
 /// there later.
 pub fn committed_up_to(conn: &mut DbConnection, school: &str) -> QueryResult<i64> {
-    Ok(seqs::table
+    Ok(native!(conn, |c| seqs::table
         .filter(seqs::school_id.eq(school))
         .select(seqs::last_seq)
-        .first::<i64>(conn)
-        .optional()?
-        .unwrap_or(0))
+        .first::<i64>(c)
+        .optional())?
+    .unwrap_or(0))
 }
 
 /// Up to `limit` of `school`'s changes after `since` and at most `upto`, of the given kinds
@@ -60,16 +60,18 @@ pub fn page(
     kinds: Option<&[ResourceType]>,
     limit: i64,
 ) -> QueryResult<Vec<ChangeRow>> {
-    let mut sql = changes::table
-        .filter(changes::school_id.eq(school.to_string()))
-        .filter(changes::seq.gt(since))
-        .filter(changes::seq.le(upto))
-        .into_boxed();
-    if let Some(kinds) = kinds {
-        sql = sql.filter(changes::resource_type.eq_any(kinds.to_vec()));
-    }
-    sql.order(changes::seq.asc())
-        .limit(limit)
-        .select(ChangeRow::as_select())
-        .load(conn)
+    native!(conn, |c| {
+        let mut sql = changes::table
+            .filter(changes::school_id.eq(school.to_string()))
+            .filter(changes::seq.gt(since))
+            .filter(changes::seq.le(upto))
+            .into_boxed();
+        if let Some(kinds) = kinds {
+            sql = sql.filter(changes::resource_type.eq_any(kinds.to_vec()));
+        }
+        sql.order(changes::seq.asc())
+            .limit(limit)
+            .select(ChangeRow::as_select())
+            .load(c)
+    })
 }

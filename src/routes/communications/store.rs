@@ -9,7 +9,7 @@ use super::wire::{Category, Communication, CommunicationInput, Direction, Follow
 use crate::auth::policy::{self, Viewer};
 use crate::auth::Caller;
 use crate::db::schema::communications as comms;
-use crate::db::{stored_in, Archivable, DbConnection, MultiBackend, Record, ResourceType};
+use crate::db::{native, stored_in, Archivable, DbConnection, Record, ResourceType};
 use crate::domain::{Channel, LanguageTag};
 use crate::error::ApiError;
 use crate::http::pagination::PageRequest;
@@ -208,23 +208,48 @@ impl CommunicationRow {
 }
 
 /// The active communications of the viewer's school that the viewer may see: for a guardian,
-/// those shared with their family, about the family or a child they may see.
-fn visible(viewer: &Viewer) -> comms::BoxedQuery<'static, MultiBackend> {
-    let mut sql = comms::table
-        .filter(comms::school_id.eq(viewer.school_id.clone()))
-        .filter(comms::archived_at.is_null())
-        .into_boxed();
-    if let Some((family, students)) = viewer.record_scope() {
-        sql = sql
-            .filter(comms::family_id.eq(family))
-            .filter(comms::visibility.eq(Visibility::Family))
-            .filter(
-                comms::student_id
-                    .is_null()
-                    .or(comms::student_id.eq_any(students.to_vec())),
+/// those shared with their family, about the family or a child they may see. A boxed query for
+/// whichever backend the enclosing `native!` picks.
+macro_rules! visible {
+    ($viewer:expr) => {{
+        let viewer: &Viewer = $viewer;
+        let mut sql = comms::table
+            .filter(comms::school_id.eq(viewer.school_id.clone()))
+            .filter(comms::archived_at.is_null())
+            .into_boxed();
+        if let Some((family, students)) = viewer.record_scope() {
+            sql = sql
+                .filter(comms::family_id.eq(family))
+                .filter(comms::visibility.eq(Visibility::Family))
+                .filter(
+                    comms::student_id
+                        .is_null()
+                        .or(comms::student_id.eq_any(students.to_vec())),
+                );
+        }
+        sql
+    }};
+}
+
+/// The first `limit` rows of `sql` before the keyset position `after`, newest first. The plain
+/// `occurred_at <=` is implied by the rest, but it is what lets the database seek straight to
+/// the cursor in the time index instead of walking every newer row: deep pages cost what the
+/// first one does.
+macro_rules! newest_first {
+    ($sql:expr, $after:expr, $limit:expr) => {{
+        let mut sql = $sql;
+        let after: Option<&(NaiveDateTime, String)> = $after;
+        if let Some((at, id)) = after {
+            sql = sql.filter(comms::occurred_at.le(*at)).filter(
+                comms::occurred_at
+                    .lt(*at)
+                    .or(comms::occurred_at.eq(*at).and(comms::id.lt(id.clone()))),
             );
-    }
-    sql
+        }
+        sql.order((comms::occurred_at.desc(), comms::id.desc()))
+            .limit($limit)
+            .select(CommunicationRow::as_select())
+    }};
 }
 
 /// Loads an active communication the viewer may see, else 404.
@@ -233,12 +258,13 @@ pub fn find(
     viewer: &Viewer,
     id: CommunicationId,
 ) -> Result<CommunicationRow, ApiError> {
-    let row = comms::table
-        .filter(comms::school_id.eq(&viewer.school_id))
+    let school = viewer.school_id.as_str();
+    let row = native!(conn, |c| comms::table
+        .filter(comms::school_id.eq(school))
         .filter(comms::id.eq(id))
         .filter(comms::archived_at.is_null())
         .select(CommunicationRow::as_select())
-        .first(conn)?;
+        .first(c))?;
     if viewer.sees_record(
         row.family_id,
         row.student_id,
@@ -284,50 +310,52 @@ pub fn list(
     now: NaiveDateTime,
     page: &PageRequest,
 ) -> Result<Vec<CommunicationRow>, ApiError> {
-    let mut sql = visible(viewer);
-    if let Some(family) = f.family {
-        sql = sql.filter(comms::family_id.eq(family));
-    }
-    if let Some(student) = f.student {
-        sql = sql.filter(comms::student_id.eq(student));
-    }
-    if let Some(guardian) = f.guardian {
-        sql = sql.filter(comms::guardian_id.eq(guardian));
-    }
-    if let Some(channel) = f.channel {
-        sql = sql.filter(comms::channel.eq(channel));
-    }
-    if let Some(direction) = f.direction {
-        sql = sql.filter(comms::direction.eq(direction));
-    }
-    if let Some(category) = f.category {
-        sql = sql.filter(comms::category.eq(category));
-    }
-    if let Some(from) = f.occurred_from {
-        sql = sql.filter(comms::occurred_at.ge(from.naive_utc()));
-    }
-    if let Some(to) = f.occurred_to {
-        sql = sql.filter(comms::occurred_at.lt(to.naive_utc()));
-    }
-    match f.follow_up {
-        Some(FollowUp::Due) => {
-            sql = sql
-                .filter(comms::follow_up_done_at.is_null())
-                .filter(comms::follow_up_due_at.ge(now))
-        }
-        Some(FollowUp::Overdue) => {
-            sql = sql
-                .filter(comms::follow_up_done_at.is_null())
-                .filter(comms::follow_up_due_at.lt(now))
-        }
-        Some(FollowUp::Done) => sql = sql.filter(comms::follow_up_done_at.is_not_null()),
-        None => {}
-    }
-    if let Some(author) = &f.author {
-        sql = sql.filter(comms::author.eq(author.clone()));
-    }
     let after = page.after.as_deref().and_then(parse_time_key);
-    newest_first(conn, sql, after.as_ref(), page.fetch())
+    Ok(native!(conn, |c| {
+        let mut sql = visible!(viewer);
+        if let Some(family) = f.family {
+            sql = sql.filter(comms::family_id.eq(family));
+        }
+        if let Some(student) = f.student {
+            sql = sql.filter(comms::student_id.eq(student));
+        }
+        if let Some(guardian) = f.guardian {
+            sql = sql.filter(comms::guardian_id.eq(guardian));
+        }
+        if let Some(channel) = f.channel {
+            sql = sql.filter(comms::channel.eq(channel));
+        }
+        if let Some(direction) = f.direction {
+            sql = sql.filter(comms::direction.eq(direction));
+        }
+        if let Some(category) = f.category {
+            sql = sql.filter(comms::category.eq(category));
+        }
+        if let Some(from) = f.occurred_from {
+            sql = sql.filter(comms::occurred_at.ge(from.naive_utc()));
+        }
+        if let Some(to) = f.occurred_to {
+            sql = sql.filter(comms::occurred_at.lt(to.naive_utc()));
+        }
+        match f.follow_up {
+            Some(FollowUp::Due) => {
+                sql = sql
+                    .filter(comms::follow_up_done_at.is_null())
+                    .filter(comms::follow_up_due_at.ge(now))
+            }
+            Some(FollowUp::Overdue) => {
+                sql = sql
+                    .filter(comms::follow_up_done_at.is_null())
+                    .filter(comms::follow_up_due_at.lt(now))
+            }
+            Some(FollowUp::Done) => sql = sql.filter(comms::follow_up_done_at.is_not_null()),
+            None => {}
+        }
+        if let Some(author) = &f.author {
+            sql = sql.filter(comms::author.eq(author.clone()));
+        }
+        newest_first!(sql, after.as_ref(), page.fetch()).load(c)
+    })?)
 }
 
 /// A family's communications the viewer may see, newest first, after `after`: the
@@ -339,32 +367,10 @@ pub fn family_page(
     after: Option<&(NaiveDateTime, String)>,
     limit: i64,
 ) -> Result<Vec<CommunicationRow>, ApiError> {
-    let sql = visible(viewer).filter(comms::family_id.eq(family));
-    newest_first(conn, sql, after, limit)
-}
-
-/// The first `limit` rows of `sql` before the keyset position `after`, newest first. The plain
-/// `occurred_at <=` is implied by the rest, but it is what lets the database seek straight to
-/// the cursor in the time index instead of walking every newer row: deep pages cost what the
-/// first one does.
-fn newest_first(
-    conn: &mut DbConnection,
-    mut sql: comms::BoxedQuery<'static, MultiBackend>,
-    after: Option<&(NaiveDateTime, String)>,
-    limit: i64,
-) -> Result<Vec<CommunicationRow>, ApiError> {
-    if let Some((at, id)) = after {
-        sql = sql.filter(comms::occurred_at.le(*at)).filter(
-            comms::occurred_at
-                .lt(*at)
-                .or(comms::occurred_at.eq(*at).and(comms::id.lt(id.clone()))),
-        );
-    }
-    Ok(sql
-        .order((comms::occurred_at.desc(), comms::id.desc()))
-        .limit(limit)
-        .select(CommunicationRow::as_select())
-        .load(conn)?)
+    Ok(native!(conn, |c| {
+        let sql = visible!(viewer).filter(comms::family_id.eq(family));
+        newest_first!(sql, after, limit).load(c)
+    })?)
 }
 
 /// A keyset position in a newest-first list: the time and id of the last item seen.

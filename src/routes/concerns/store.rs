@@ -11,7 +11,7 @@ use super::workflow::{self, Case, Entry};
 use crate::auth::policy::Viewer;
 use crate::auth::Role;
 use crate::db::schema::{concern_events as events, concerns};
-use crate::db::{stored_in, DbConnection, MultiBackend, Record, ResourceType};
+use crate::db::{native, stored_in, DbConnection, Record, ResourceType};
 use crate::error::ApiError;
 use crate::http::pagination::PageRequest;
 use crate::ids::{ConcernEventId, ConcernId, FamilyId, StudentId};
@@ -201,22 +201,26 @@ impl ConcernRow {
 
 /// The concerns of the viewer's school the viewer may see: for a guardian (through the access
 /// policy's record scope), their family's concerns shared with the family, about the family as
-/// a whole or a child they may see.
-fn visible<'a>(viewer: &Viewer) -> concerns::BoxedQuery<'a, MultiBackend> {
-    let mut sql = concerns::table
-        .filter(concerns::school_id.eq(viewer.school_id.clone()))
-        .into_boxed();
-    if let Some((family, students)) = viewer.record_scope() {
-        sql = sql
-            .filter(concerns::family_id.eq(family))
-            .filter(concerns::visibility.eq(ConcernVisibility::Family))
-            .filter(
-                concerns::student_id
-                    .is_null()
-                    .or(concerns::student_id.eq_any(students.to_vec())),
-            );
-    }
-    sql
+/// a whole or a child they may see. A boxed query for whichever backend the enclosing `native!`
+/// picks.
+macro_rules! visible {
+    ($viewer:expr) => {{
+        let viewer: &Viewer = $viewer;
+        let mut sql = concerns::table
+            .filter(concerns::school_id.eq(viewer.school_id.clone()))
+            .into_boxed();
+        if let Some((family, students)) = viewer.record_scope() {
+            sql = sql
+                .filter(concerns::family_id.eq(family))
+                .filter(concerns::visibility.eq(ConcernVisibility::Family))
+                .filter(
+                    concerns::student_id
+                        .is_null()
+                        .or(concerns::student_id.eq_any(students.to_vec())),
+                );
+        }
+        sql
+    }};
 }
 
 /// Loads a concern of the viewer's school that the viewer may see, else 404.
@@ -225,11 +229,12 @@ pub fn find(
     viewer: &Viewer,
     id: ConcernId,
 ) -> Result<ConcernRow, ApiError> {
-    let row = concerns::table
-        .filter(concerns::school_id.eq(&viewer.school_id))
+    let school = viewer.school_id.as_str();
+    let row = native!(conn, |c| concerns::table
+        .filter(concerns::school_id.eq(school))
         .filter(concerns::id.eq(id))
         .select(ConcernRow::as_select())
-        .first(conn)?;
+        .first(c))?;
     let shared = row.visibility == ConcernVisibility::Family;
     if viewer.sees_record(row.family_id, row.student_id, shared) {
         Ok(row)
@@ -269,56 +274,58 @@ pub fn list(
     page: &PageRequest,
     now: NaiveDateTime,
 ) -> QueryResult<Vec<ConcernRow>> {
-    let mut sql = visible(viewer);
-    if let Some(s) = f.statuses {
-        sql = sql.filter(concerns::status.eq_any(s));
-    }
-    if let Some(p) = f.priority {
-        sql = sql.filter(concerns::priority.eq(p));
-    }
-    if let Some(c) = f.category {
-        sql = sql.filter(concerns::category.eq(c));
-    }
-    if let Some(a) = f.assignee {
-        sql = sql.filter(concerns::assignee.eq(a));
-    }
-    if let Some(family) = f.family {
-        sql = sql.filter(concerns::family_id.eq(family));
-    }
-    if let Some(student) = f.student {
-        sql = sql.filter(concerns::student_id.eq(student));
-    }
-    if let Some(v) = f.visibility {
-        sql = sql.filter(concerns::visibility.eq(v));
-    }
-    // `workflow::is_overdue`, in SQL.
-    match f.overdue {
-        Some(true) => {
-            sql = sql
-                .filter(concerns::due_at.lt(now))
-                .filter(concerns::first_response_at.is_null())
-                .filter(concerns::resolved_at.is_null())
+    native!(conn, |c| {
+        let mut sql = visible!(viewer);
+        if let Some(s) = f.statuses {
+            sql = sql.filter(concerns::status.eq_any(s));
         }
-        Some(false) => {
-            sql = sql.filter(
-                concerns::due_at
-                    .ge(now)
-                    .or(concerns::first_response_at.is_not_null())
-                    .or(concerns::resolved_at.is_not_null()),
-            )
+        if let Some(p) = f.priority {
+            sql = sql.filter(concerns::priority.eq(p));
         }
-        None => {}
-    }
-    if let Some(since) = f.updated_since {
-        sql = sql.filter(concerns::updated_at.ge(since.naive_utc()));
-    }
-    if let Some(after) = &page.after {
-        sql = sql.filter(concerns::id.lt(after.clone()));
-    }
-    sql.order(concerns::id.desc())
-        .limit(page.fetch())
-        .select(ConcernRow::as_select())
-        .load(conn)
+        if let Some(c) = f.category {
+            sql = sql.filter(concerns::category.eq(c));
+        }
+        if let Some(a) = f.assignee {
+            sql = sql.filter(concerns::assignee.eq(a));
+        }
+        if let Some(family) = f.family {
+            sql = sql.filter(concerns::family_id.eq(family));
+        }
+        if let Some(student) = f.student {
+            sql = sql.filter(concerns::student_id.eq(student));
+        }
+        if let Some(v) = f.visibility {
+            sql = sql.filter(concerns::visibility.eq(v));
+        }
+        // `workflow::is_overdue`, in SQL.
+        match f.overdue {
+            Some(true) => {
+                sql = sql
+                    .filter(concerns::due_at.lt(now))
+                    .filter(concerns::first_response_at.is_null())
+                    .filter(concerns::resolved_at.is_null())
+            }
+            Some(false) => {
+                sql = sql.filter(
+                    concerns::due_at
+                        .ge(now)
+                        .or(concerns::first_response_at.is_not_null())
+                        .or(concerns::resolved_at.is_not_null()),
+                )
+            }
+            None => {}
+        }
+        if let Some(since) = f.updated_since {
+            sql = sql.filter(concerns::updated_at.ge(since.naive_utc()));
+        }
+        if let Some(after) = &page.after {
+            sql = sql.filter(concerns::id.lt(after.clone()));
+        }
+        sql.order(concerns::id.desc())
+            .limit(page.fetch())
+            .select(ConcernRow::as_select())
+            .load(c)
+    })
 }
 
 /// A family's concerns the viewer may see, newest first by creation, after `after` (a time and
@@ -331,20 +338,21 @@ pub fn family_page(
     after: Option<&(NaiveDateTime, String)>,
     limit: i64,
 ) -> Result<Vec<ConcernRow>, ApiError> {
-    let mut sql = visible(viewer).filter(concerns::family_id.eq(family));
-    if let Some((at, id)) = after {
-        // `created_at <=` lets the database seek to the cursor (see communications' `older_than`).
-        sql = sql.filter(concerns::created_at.le(*at)).filter(
-            concerns::created_at.lt(*at).or(concerns::created_at
-                .eq(*at)
-                .and(concerns::id.lt(id.clone()))),
-        );
-    }
-    Ok(sql
-        .order((concerns::created_at.desc(), concerns::id.desc()))
-        .limit(limit)
-        .select(ConcernRow::as_select())
-        .load(conn)?)
+    Ok(native!(conn, |c| {
+        let mut sql = visible!(viewer).filter(concerns::family_id.eq(family));
+        if let Some((at, id)) = after {
+            // `created_at <=` lets the database seek to the cursor (see communications' `older_than`).
+            sql = sql.filter(concerns::created_at.le(*at)).filter(
+                concerns::created_at.lt(*at).or(concerns::created_at
+                    .eq(*at)
+                    .and(concerns::id.lt(id.clone()))),
+            );
+        }
+        sql.order((concerns::created_at.desc(), concerns::id.desc()))
+            .limit(limit)
+            .select(ConcernRow::as_select())
+            .load(c)
+    })?)
 }
 
 /// An entry of a concern's history.
@@ -439,9 +447,10 @@ pub fn write_entries(
     at: NaiveDateTime,
 ) -> QueryResult<()> {
     for entry in entries {
-        diesel::insert_into(events::table)
-            .values(EventRow::new(concern, entry, actor, role, at))
-            .execute(conn)?;
+        let row = EventRow::new(concern, entry, actor, role, at);
+        native!(conn, |c| diesel::insert_into(events::table)
+            .values(&row)
+            .execute(c))?;
     }
     Ok(())
 }
@@ -494,9 +503,9 @@ impl Record for CommentRecord {
     }
     fn bump(&mut self, _now: NaiveDateTime) {}
     fn insert(&self, conn: &mut DbConnection) -> QueryResult<usize> {
-        diesel::insert_into(events::table)
+        native!(conn, |c| diesel::insert_into(events::table)
             .values(&self.event)
-            .execute(conn)
+            .execute(c))
     }
     fn save(&self, _conn: &mut DbConnection, _expected: i64) -> QueryResult<usize> {
         Ok(0)
@@ -512,21 +521,23 @@ pub fn history(
     comments_only: bool,
     page: &PageRequest,
 ) -> QueryResult<Vec<EventRow>> {
-    let mut sql = events::table
-        .filter(events::school_id.eq(concern.school_id.clone()))
-        .filter(events::concern_id.eq(concern.id))
-        .into_boxed();
-    if viewer.is_guardian() {
-        sql = sql.filter(events::visibility.eq(EventVisibility::Family));
-    }
-    if comments_only {
-        sql = sql.filter(events::kind.eq(EventKind::Comment));
-    }
-    if let Some(after) = &page.after {
-        sql = sql.filter(events::id.gt(after.clone()));
-    }
-    sql.order(events::id.asc())
-        .limit(page.fetch())
-        .select(EventRow::as_select())
-        .load(conn)
+    native!(conn, |c| {
+        let mut sql = events::table
+            .filter(events::school_id.eq(concern.school_id.clone()))
+            .filter(events::concern_id.eq(concern.id))
+            .into_boxed();
+        if viewer.is_guardian() {
+            sql = sql.filter(events::visibility.eq(EventVisibility::Family));
+        }
+        if comments_only {
+            sql = sql.filter(events::kind.eq(EventKind::Comment));
+        }
+        if let Some(after) = &page.after {
+            sql = sql.filter(events::id.gt(after.clone()));
+        }
+        sql.order(events::id.asc())
+            .limit(page.fetch())
+            .select(EventRow::as_select())
+            .load(c)
+    })
 }

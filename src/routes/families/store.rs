@@ -6,7 +6,7 @@ use diesel::prelude::*;
 use super::wire::{Address, Family, FamilyInput, ListFamiliesQuery};
 use crate::auth::policy::Viewer;
 use crate::db::schema::families;
-use crate::db::{casefold, stored_in, Archivable, DbConnection, Record, ResourceType};
+use crate::db::{casefold, native, stored_in, Archivable, DbConnection, Record, ResourceType};
 use crate::domain::{Channel, LanguageTag};
 use crate::error::ApiError;
 use crate::http::pagination::PageRequest;
@@ -164,12 +164,13 @@ impl FamilyRow {
 /// Loads an active family of the viewer's school that the viewer may see (else 404).
 pub fn find(conn: &mut DbConnection, viewer: &Viewer, id: FamilyId) -> Result<FamilyRow, ApiError> {
     viewer.family(id)?;
-    Ok(families::table
-        .filter(families::school_id.eq(&viewer.school_id))
+    let school = viewer.school_id.as_str();
+    Ok(native!(conn, |c| families::table
+        .filter(families::school_id.eq(school))
         .filter(families::id.eq(id))
         .filter(families::archived_at.is_null())
         .select(FamilyRow::as_select())
-        .first(conn)?)
+        .first(c))?)
 }
 
 /// A page of the families the viewer may see, oldest first.
@@ -179,34 +180,36 @@ pub fn list(
     q: &ListFamiliesQuery,
     page: &PageRequest,
 ) -> Result<Vec<FamilyRow>, ApiError> {
-    let mut sql = families::table
-        .filter(families::school_id.eq(viewer.school_id.clone()))
-        .filter(families::archived_at.is_null())
-        .select(FamilyRow::as_select())
-        .order(families::id.asc())
-        .limit(page.fetch())
-        .into_boxed();
-    if let Some(g) = &viewer.guardian {
-        sql = sql.filter(families::id.eq(g.family_id));
-    }
-    if let Some(text) = &q.q {
-        sql = sql.filter(
-            casefold(families::display_name)
-                .like(contains_pattern(text))
-                .escape('\\'),
-        );
-    }
-    if let Some(ext) = &q.external_id {
-        sql = sql.filter(families::external_id.eq(ext.clone()));
-    }
-    if let Some(lang) = &q.primary_language {
-        sql = sql.filter(families::primary_language.eq(lang.clone()));
-    }
-    if let Some(since) = q.updated_since {
-        sql = sql.filter(families::updated_at.ge(since.naive_utc()));
-    }
-    if let Some(after) = &page.after {
-        sql = sql.filter(families::id.gt(after.clone()));
-    }
-    Ok(sql.load(conn)?)
+    Ok(native!(conn, |c| {
+        let mut sql = families::table
+            .filter(families::school_id.eq(viewer.school_id.clone()))
+            .filter(families::archived_at.is_null())
+            .select(FamilyRow::as_select())
+            .order(families::id.asc())
+            .limit(page.fetch())
+            .into_boxed();
+        if let Some(g) = &viewer.guardian {
+            sql = sql.filter(families::id.eq(g.family_id));
+        }
+        if let Some(text) = &q.q {
+            sql = sql.filter(
+                casefold(families::display_name)
+                    .like(contains_pattern(text))
+                    .escape('\\'),
+            );
+        }
+        if let Some(ext) = &q.external_id {
+            sql = sql.filter(families::external_id.eq(ext.clone()));
+        }
+        if let Some(lang) = &q.primary_language {
+            sql = sql.filter(families::primary_language.eq(lang.clone()));
+        }
+        if let Some(since) = q.updated_since {
+            sql = sql.filter(families::updated_at.ge(since.naive_utc()));
+        }
+        if let Some(after) = &page.after {
+            sql = sql.filter(families::id.gt(after.clone()));
+        }
+        sql.load(c)
+    })?)
 }

@@ -6,7 +6,7 @@ use diesel::prelude::*;
 use super::wire::{Guardian, GuardianInput};
 use crate::auth::policy::Viewer;
 use crate::db::schema::guardians;
-use crate::db::{casefold, stored_in, Archivable, DbConnection, Record, ResourceType};
+use crate::db::{casefold, native, stored_in, Archivable, DbConnection, Record, ResourceType};
 use crate::domain::{Channel, E164Phone, Email, LanguageTag, Relationship};
 use crate::error::ApiError;
 use crate::http::pagination::PageRequest;
@@ -146,12 +146,13 @@ pub fn find(
     viewer: &Viewer,
     id: GuardianId,
 ) -> Result<GuardianRow, ApiError> {
-    let row = guardians::table
-        .filter(guardians::school_id.eq(&viewer.school_id))
+    let school = viewer.school_id.as_str();
+    let row = native!(conn, |c| guardians::table
+        .filter(guardians::school_id.eq(school))
         .filter(guardians::id.eq(id))
         .filter(guardians::archived_at.is_null())
         .select(GuardianRow::as_select())
-        .first(conn)?;
+        .first(c))?;
     viewer.family(row.family_id)?;
     Ok(row)
 }
@@ -176,38 +177,40 @@ pub fn list(
     f: &Filters,
     page: &PageRequest,
 ) -> Result<Vec<GuardianRow>, ApiError> {
-    let mut sql = guardians::table
-        .filter(guardians::school_id.eq(viewer.school_id.clone()))
-        .filter(guardians::archived_at.is_null())
-        .select(GuardianRow::as_select())
-        .order(guardians::id.asc())
-        .limit(page.fetch())
-        .into_boxed();
-    if let Some(g) = &viewer.guardian {
-        sql = sql.filter(guardians::family_id.eq(g.family_id));
-    }
-    if let Some(family) = f.family {
-        sql = sql.filter(guardians::family_id.eq(family));
-    }
-    if let Some(text) = &f.q {
-        let pattern = contains_pattern(text);
-        sql = sql.filter(
-            casefold(guardians::given_name)
-                .like(pattern.clone())
-                .escape('\\')
-                .or(casefold(guardians::family_name).like(pattern).escape('\\')),
-        );
-    }
-    if let Some(lang) = &f.language {
-        sql = sql.filter(guardians::preferred_language.eq(lang.clone()));
-    }
-    if let Some(since) = f.updated_since {
-        sql = sql.filter(guardians::updated_at.ge(since.naive_utc()));
-    }
-    if let Some(after) = &page.after {
-        sql = sql.filter(guardians::id.gt(after.clone()));
-    }
-    Ok(sql.load(conn)?)
+    Ok(native!(conn, |c| {
+        let mut sql = guardians::table
+            .filter(guardians::school_id.eq(viewer.school_id.clone()))
+            .filter(guardians::archived_at.is_null())
+            .select(GuardianRow::as_select())
+            .order(guardians::id.asc())
+            .limit(page.fetch())
+            .into_boxed();
+        if let Some(g) = &viewer.guardian {
+            sql = sql.filter(guardians::family_id.eq(g.family_id));
+        }
+        if let Some(family) = f.family {
+            sql = sql.filter(guardians::family_id.eq(family));
+        }
+        if let Some(text) = &f.q {
+            let pattern = contains_pattern(text);
+            sql = sql.filter(
+                casefold(guardians::given_name)
+                    .like(pattern.clone())
+                    .escape('\\')
+                    .or(casefold(guardians::family_name).like(pattern).escape('\\')),
+            );
+        }
+        if let Some(lang) = &f.language {
+            sql = sql.filter(guardians::preferred_language.eq(lang.clone()));
+        }
+        if let Some(since) = f.updated_since {
+            sql = sql.filter(guardians::updated_at.ge(since.naive_utc()));
+        }
+        if let Some(after) = &page.after {
+            sql = sql.filter(guardians::id.gt(after.clone()));
+        }
+        sql.load(c)
+    })?)
 }
 
 /// The active guardians of a family (for the family's archive).
@@ -216,21 +219,21 @@ pub fn of_family(
     school: &str,
     family: FamilyId,
 ) -> QueryResult<Vec<GuardianRow>> {
-    guardians::table
+    native!(conn, |c| guardians::table
         .filter(guardians::school_id.eq(school))
         .filter(guardians::family_id.eq(family))
         .filter(guardians::archived_at.is_null())
         .select(GuardianRow::as_select())
-        .load(conn)
+        .load(c))
 }
 
 /// Whether an active guardian of `school` has this id.
 pub fn exists(conn: &mut DbConnection, school: &str, id: GuardianId) -> QueryResult<bool> {
-    let n: i64 = guardians::table
+    let n: i64 = native!(conn, |c| guardians::table
         .filter(guardians::school_id.eq(school))
         .filter(guardians::id.eq(id))
         .filter(guardians::archived_at.is_null())
         .count()
-        .get_result(conn)?;
+        .get_result(c))?;
     Ok(n > 0)
 }

@@ -6,7 +6,7 @@ use diesel::prelude::*;
 use super::wire::{Link, LinkInput};
 use crate::auth::policy::Viewer;
 use crate::db::schema::{guardian_student_links as links, guardians, students};
-use crate::db::{stored_in, Archivable, DbConnection, Record, ResourceType};
+use crate::db::{native, stored_in, Archivable, DbConnection, Record, ResourceType};
 use crate::domain::Relationship;
 use crate::error::ApiError;
 use crate::http::pagination::PageRequest;
@@ -145,6 +145,17 @@ impl LinkRow {
     }
 }
 
+/// The active links of `school`, as a boxed query for whichever backend the enclosing `native!`
+/// picks.
+macro_rules! active {
+    ($school:expr) => {
+        links::table
+            .filter(links::school_id.eq($school))
+            .filter(links::archived_at.is_null())
+            .into_boxed()
+    };
+}
+
 /// Loads the active link between a student the viewer may see and a guardian, else 404. A
 /// guardian sees only their own links.
 pub fn find(
@@ -157,13 +168,14 @@ pub fn find(
     if viewer.guardian_id().is_some_and(|own| own != guardian) {
         return Err(ApiError::NotFound);
     }
-    Ok(links::table
-        .filter(links::school_id.eq(&viewer.school_id))
+    let school = viewer.school_id.as_str();
+    Ok(native!(conn, |c| links::table
+        .filter(links::school_id.eq(school))
         .filter(links::student_id.eq(student))
         .filter(links::guardian_id.eq(guardian))
         .filter(links::archived_at.is_null())
         .select(LinkRow::as_select())
-        .first(conn)?)
+        .first(c))?)
 }
 
 /// A page of a student's links, oldest first; `current` keeps those that hold (or do not hold)
@@ -176,37 +188,34 @@ pub fn list(
     today: NaiveDate,
     page: &PageRequest,
 ) -> Result<Vec<LinkRow>, ApiError> {
-    let mut sql = links::table
-        .filter(links::school_id.eq(viewer.school_id.clone()))
-        .filter(links::student_id.eq(student))
-        .filter(links::archived_at.is_null())
-        .select(LinkRow::as_select())
-        .order(links::id.asc())
-        .limit(page.fetch())
-        .into_boxed();
-    if let Some(own) = viewer.guardian_id() {
-        sql = sql.filter(links::guardian_id.eq(own));
-    }
-    match current {
-        Some(true) => {
-            sql = sql
-                .filter(links::starts_on.is_null().or(links::starts_on.le(today)))
-                .filter(links::ends_on.is_null().or(links::ends_on.ge(today)))
+    Ok(native!(conn, |c| {
+        let mut sql = links::table
+            .filter(links::school_id.eq(viewer.school_id.clone()))
+            .filter(links::student_id.eq(student))
+            .filter(links::archived_at.is_null())
+            .select(LinkRow::as_select())
+            .order(links::id.asc())
+            .limit(page.fetch())
+            .into_boxed();
+        if let Some(own) = viewer.guardian_id() {
+            sql = sql.filter(links::guardian_id.eq(own));
         }
-        Some(false) => sql = sql.filter(links::starts_on.gt(today).or(links::ends_on.lt(today))),
-        None => {}
-    }
-    if let Some(after) = &page.after {
-        sql = sql.filter(links::id.gt(after.clone()));
-    }
-    Ok(sql.load(conn)?)
-}
-
-fn active(school: &str) -> links::BoxedQuery<'_, crate::db::MultiBackend> {
-    links::table
-        .filter(links::school_id.eq(school))
-        .filter(links::archived_at.is_null())
-        .into_boxed()
+        match current {
+            Some(true) => {
+                sql = sql
+                    .filter(links::starts_on.is_null().or(links::starts_on.le(today)))
+                    .filter(links::ends_on.is_null().or(links::ends_on.ge(today)))
+            }
+            Some(false) => {
+                sql = sql.filter(links::starts_on.gt(today).or(links::ends_on.lt(today)))
+            }
+            None => {}
+        }
+        if let Some(after) = &page.after {
+            sql = sql.filter(links::id.gt(after.clone()));
+        }
+        sql.load(c)
+    })?)
 }
 
 /// The active links of a student (for the student's archive).
@@ -215,10 +224,10 @@ pub fn of_student(
     school: &str,
     student: StudentId,
 ) -> QueryResult<Vec<LinkRow>> {
-    active(school)
+    native!(conn, |c| active!(school)
         .filter(links::student_id.eq(student))
         .select(LinkRow::as_select())
-        .load(conn)
+        .load(c))
 }
 
 /// The active links of a guardian (for the guardian's archive).
@@ -227,10 +236,10 @@ pub fn of_guardian(
     school: &str,
     guardian: GuardianId,
 ) -> QueryResult<Vec<LinkRow>> {
-    active(school)
+    native!(conn, |c| active!(school)
         .filter(links::guardian_id.eq(guardian))
         .select(LinkRow::as_select())
-        .load(conn)
+        .load(c))
 }
 
 /// The active links of a family's children and of its guardians, also those that reach into
@@ -248,14 +257,14 @@ pub fn of_family(
         .filter(guardians::school_id.eq(school))
         .filter(guardians::family_id.eq(family))
         .select(guardians::id);
-    active(school)
+    native!(conn, |c| active!(school)
         .filter(
             links::student_id
                 .eq_any(children)
                 .or(links::guardian_id.eq_any(adults)),
         )
         .select(LinkRow::as_select())
-        .load(conn)
+        .load(c))
 }
 
 /// Whether the guardian and student are linked by an active link with `contact_restricted`.
@@ -265,11 +274,11 @@ pub fn contact_restricted(
     student: StudentId,
     guardian: GuardianId,
 ) -> QueryResult<bool> {
-    let n: i64 = active(school)
+    let n: i64 = native!(conn, |c| active!(school)
         .filter(links::student_id.eq(student))
         .filter(links::guardian_id.eq(guardian))
         .filter(links::contact_restricted.eq(true))
         .count()
-        .get_result(conn)?;
+        .get_result(c))?;
     Ok(n > 0)
 }

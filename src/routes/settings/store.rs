@@ -5,7 +5,7 @@ use diesel::prelude::*;
 
 use super::wire::{ResponseHours, Settings, SettingsInput};
 use crate::db::schema::school_settings;
-use crate::db::{DbConnection, Record, ResourceType};
+use crate::db::{native, DbConnection, Record, ResourceType};
 use crate::routes::utc;
 
 /// A school's settings as stored.
@@ -37,18 +37,18 @@ impl Record for SettingsRow {
         self.updated_at = now;
     }
     fn insert(&self, conn: &mut DbConnection) -> QueryResult<usize> {
-        diesel::insert_into(school_settings::table)
+        native!(conn, |c| diesel::insert_into(school_settings::table)
             .values(self)
-            .execute(conn)
+            .execute(c))
     }
     fn save(&self, conn: &mut DbConnection, expected: i64) -> QueryResult<usize> {
-        diesel::update(
+        native!(conn, |c| diesel::update(
             school_settings::table
                 .filter(school_settings::school_id.eq(&self.school_id))
                 .filter(school_settings::version.eq(expected)),
         )
         .set(self)
-        .execute(conn)
+        .execute(c))
     }
 }
 
@@ -108,11 +108,11 @@ impl SettingsRow {
 
 /// The school's stored settings, if it ever changed them.
 pub fn find(conn: &mut DbConnection, school: &str) -> QueryResult<Option<SettingsRow>> {
-    school_settings::table
+    native!(conn, |c| school_settings::table
         .filter(school_settings::school_id.eq(school))
         .select(SettingsRow::as_select())
-        .first(conn)
-        .optional()
+        .first(c)
+        .optional())
 }
 
 /// The school's settings, the defaults when it set none.

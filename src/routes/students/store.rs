@@ -6,7 +6,7 @@ use diesel::prelude::*;
 use super::wire::{Student, StudentInput};
 use crate::auth::policy::Viewer;
 use crate::db::schema::students;
-use crate::db::{casefold, stored_in, Archivable, DbConnection, Record, ResourceType};
+use crate::db::{casefold, native, stored_in, Archivable, DbConnection, Record, ResourceType};
 use crate::error::ApiError;
 use crate::http::pagination::PageRequest;
 use crate::ids::{FamilyId, StudentId};
@@ -131,12 +131,13 @@ pub fn find(
     id: StudentId,
 ) -> Result<StudentRow, ApiError> {
     viewer.student(id)?;
-    Ok(students::table
-        .filter(students::school_id.eq(&viewer.school_id))
+    let school = viewer.school_id.as_str();
+    Ok(native!(conn, |c| students::table
+        .filter(students::school_id.eq(school))
         .filter(students::id.eq(id))
         .filter(students::archived_at.is_null())
         .select(StudentRow::as_select())
-        .first(conn)?)
+        .first(c))?)
 }
 
 /// The filters of a student list.
@@ -164,44 +165,46 @@ pub fn list(
     f: &Filters,
     page: &PageRequest,
 ) -> Result<Vec<StudentRow>, ApiError> {
-    let mut sql = students::table
-        .filter(students::school_id.eq(viewer.school_id.clone()))
-        .filter(students::archived_at.is_null())
-        .select(StudentRow::as_select())
-        .order(students::id.asc())
-        .limit(page.fetch())
-        .into_boxed();
-    if let Some(g) = &viewer.guardian {
-        sql = sql.filter(students::id.eq_any(g.students.clone()));
-    }
-    if let Some(family) = f.family {
-        sql = sql.filter(students::family_id.eq(family));
-    }
-    if let Some(text) = &f.q {
-        let pattern = contains_pattern(text);
-        sql = sql.filter(
-            casefold(students::given_name)
-                .like(pattern.clone())
-                .escape('\\')
-                .or(casefold(students::family_name).like(pattern).escape('\\')),
-        );
-    }
-    if let Some(ext) = &f.external_id {
-        sql = sql.filter(students::external_id.eq(ext.clone()));
-    }
-    if let Some(grade) = &f.grade_level {
-        sql = sql.filter(students::grade_level.eq(grade.clone()));
-    }
-    if let Some(iep) = f.has_iep {
-        sql = sql.filter(students::has_iep.eq(iep));
-    }
-    if let Some(since) = f.updated_since {
-        sql = sql.filter(students::updated_at.ge(since.naive_utc()));
-    }
-    if let Some(after) = &page.after {
-        sql = sql.filter(students::id.gt(after.clone()));
-    }
-    Ok(sql.load(conn)?)
+    Ok(native!(conn, |c| {
+        let mut sql = students::table
+            .filter(students::school_id.eq(viewer.school_id.clone()))
+            .filter(students::archived_at.is_null())
+            .select(StudentRow::as_select())
+            .order(students::id.asc())
+            .limit(page.fetch())
+            .into_boxed();
+        if let Some(g) = &viewer.guardian {
+            sql = sql.filter(students::id.eq_any(g.students.clone()));
+        }
+        if let Some(family) = f.family {
+            sql = sql.filter(students::family_id.eq(family));
+        }
+        if let Some(text) = &f.q {
+            let pattern = contains_pattern(text);
+            sql = sql.filter(
+                casefold(students::given_name)
+                    .like(pattern.clone())
+                    .escape('\\')
+                    .or(casefold(students::family_name).like(pattern).escape('\\')),
+            );
+        }
+        if let Some(ext) = &f.external_id {
+            sql = sql.filter(students::external_id.eq(ext.clone()));
+        }
+        if let Some(grade) = &f.grade_level {
+            sql = sql.filter(students::grade_level.eq(grade.clone()));
+        }
+        if let Some(iep) = f.has_iep {
+            sql = sql.filter(students::has_iep.eq(iep));
+        }
+        if let Some(since) = f.updated_since {
+            sql = sql.filter(students::updated_at.ge(since.naive_utc()));
+        }
+        if let Some(after) = &page.after {
+            sql = sql.filter(students::id.gt(after.clone()));
+        }
+        sql.load(c)
+    })?)
 }
 
 /// The active students of a family (for the family's archive).
@@ -210,10 +213,10 @@ pub fn of_family(
     school: &str,
     family: FamilyId,
 ) -> QueryResult<Vec<StudentRow>> {
-    students::table
+    native!(conn, |c| students::table
         .filter(students::school_id.eq(school))
         .filter(students::family_id.eq(family))
         .filter(students::archived_at.is_null())
         .select(StudentRow::as_select())
-        .load(conn)
+        .load(c))
 }
