@@ -118,7 +118,7 @@ pub trait Archivable: Record {
 
 /// An audit event as stored.
 #[derive(Debug, Clone, Insertable)]
-#[diesel(table_name = audit_events)]
+#[diesel(table_name = audit_events, treat_none_as_default_value = false)]
 struct AuditRow {
     id: AuditEventId,
     school_id: String,
@@ -146,7 +146,7 @@ struct PendingChange {
 
 /// A change record as stored.
 #[derive(Debug, Clone, Insertable)]
-#[diesel(table_name = changes)]
+#[diesel(table_name = changes, treat_none_as_default_value = false)]
 struct ChangeRow {
     school_id: String,
     seq: i64,
@@ -346,6 +346,11 @@ pub(super) fn run<T>(
 
 /// Implements [`Record::insert`] and [`Record::save`] for a row type stored in `$table` (which
 /// has `id`, `school_id` and `version` columns): the save is guarded by school and version.
+///
+/// Row types derive `Insertable` with `treat_none_as_default_value = false`: an absent value is
+/// inserted as NULL, so an INSERT's SQL is the same every time and its prepared statement is
+/// cached. (SQLite has no `DEFAULT` in `VALUES`, so diesel would otherwise leave such a column
+/// out and prepare a new statement for each combination of absent values.)
 macro_rules! stored_in {
     ($table:ident) => {
         fn insert(&self, conn: &mut $crate::db::DbConnection) -> diesel::QueryResult<usize> {

@@ -112,12 +112,18 @@ fn run(manager: Manager, jobs: mpsc::Receiver<Job>) {
 }
 
 /// Runs a batch in one transaction; false when the connection should not be used again.
-fn commit_batch(conn: &mut DbConnection, batch: Vec<Job>) -> bool {
+fn commit_batch(conn: &mut DbConnection, mut batch: Vec<Job>) -> bool {
     if let Err(e) = begin_immediate(conn) {
         log::error!("the SQLite writer cannot begin a transaction: {e}");
         return false;
     }
     let mut ran = Vec::with_capacity(batch.len());
+    if batch.len() == 1 {
+        if let Some(job) = batch.pop() {
+            // Alone, a write needs no savepoint: its failure rolls the transaction back.
+            return commit_one(conn, job);
+        }
+    }
     for job in batch {
         if let Err(e) = Manage::begin_transaction(conn) {
             log::error!("the SQLite writer cannot open a savepoint: {e}");
@@ -158,6 +164,37 @@ fn commit_batch(conn: &mut DbConnection, batch: Vec<Job>) -> bool {
     committed.is_ok()
 }
 
+/// Runs a batch of one write in the transaction `commit_batch` began; false when the connection
+/// should not be used again.
+fn commit_one(conn: &mut DbConnection, job: Job) -> bool {
+    match catch_unwind(AssertUnwindSafe(|| job(conn))) {
+        Ok(r) if r.ok => {
+            let committed = match Manage::commit_transaction(conn) {
+                Ok(()) => Ok(()),
+                Err(e) => {
+                    log::error!("the SQLite writer cannot commit: {e}");
+                    let _ = Manage::rollback_transaction(conn);
+                    Err(CommitFailed)
+                }
+            };
+            (r.answer)(committed);
+            committed.is_ok()
+        }
+        Ok(r) => {
+            let rolled_back = Manage::rollback_transaction(conn);
+            if let Err(e) = &rolled_back {
+                log::error!("the SQLite writer cannot roll back: {e}");
+            }
+            (r.answer)(Ok(()));
+            rolled_back.is_ok()
+        }
+        Err(_) => {
+            log::error!("a write panicked; it was rolled back");
+            Manage::rollback_transaction(conn).is_ok()
+        }
+    }
+}
+
 /// `BEGIN IMMEDIATE`: takes the write lock at once, so a write never fails half-way for want of
 /// it. Nested `begin_transaction` calls then open savepoints.
 fn begin_immediate(conn: &mut DbConnection) -> diesel::QueryResult<()> {
@@ -166,5 +203,102 @@ fn begin_immediate(conn: &mut DbConnection) -> diesel::QueryResult<()> {
             AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE")
         }
         other => Manage::begin_transaction(other),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::DatabaseUrl;
+    use diesel::connection::SimpleConnection;
+    use diesel::sql_types::BigInt;
+    use diesel::RunQueryDsl;
+    use std::time::Duration;
+
+    #[derive(diesel::QueryableByName)]
+    struct Row {
+        #[diesel(sql_type = BigInt)]
+        x: i64,
+    }
+
+    fn insert(conn: &mut DbConnection, x: i64) -> Result<(), ApiError> {
+        conn.batch_execute(&format!("INSERT INTO t (x) VALUES ({x})"))
+            .map_err(ApiError::from)
+    }
+
+    /// Writes queued behind a slow one are committed together; the one that fails (a constraint
+    /// violation, an error of its own, a panic) fails alone and leaves nothing, the others commit.
+    #[test]
+    fn a_failing_write_in_a_batch_fails_alone() {
+        let dir = std::env::temp_dir().join(format!("liaison-writer-{}", uuid::Uuid::now_v7()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let url = DatabaseUrl::parse(&dir.join("w.db").display().to_string()).unwrap();
+        let manager = Manager::new(url);
+        manager
+            .open()
+            .unwrap()
+            .batch_execute("PRAGMA journal_mode = WAL; CREATE TABLE t (x INTEGER PRIMARY KEY);")
+            .unwrap();
+        let writer = std::rc::Rc::new(Writer::start(manager.clone()));
+        actix_web::rt::System::new().block_on(async move {
+            // A slow write holds the writer while the others queue behind it.
+            let w = writer.clone();
+            let slow = actix_web::rt::spawn(async move {
+                w.submit(|c| {
+                    std::thread::sleep(Duration::from_millis(300));
+                    insert(c, 100)
+                })
+                .await
+            });
+            actix_web::rt::time::sleep(Duration::from_millis(50)).await;
+            let mut handles = Vec::new();
+            for x in 1..=6 {
+                let w = writer.clone();
+                handles.push(actix_web::rt::spawn(async move {
+                    match x {
+                        // A duplicate key: the database refuses it.
+                        3 => {
+                            w.submit(|c| {
+                                insert(c, 103)?;
+                                insert(c, 1)
+                            })
+                            .await
+                        }
+                        // The write's own refusal, after it wrote.
+                        4 => {
+                            w.submit(|c| {
+                                insert(c, 104)?;
+                                Err(ApiError::Conflict("refused".into()))
+                            })
+                            .await
+                        }
+                        // A bug.
+                        5 => {
+                            w.submit(|c| {
+                                insert(c, 105)?;
+                                panic!("a bug in a write")
+                            })
+                            .await
+                        }
+                        _ => w.submit(move |c| insert(c, x)).await,
+                    }
+                }));
+            }
+            assert!(slow.await.unwrap().is_ok());
+            let mut outcomes = Vec::new();
+            for h in handles {
+                outcomes.push(h.await.unwrap().is_ok());
+            }
+            assert_eq!(outcomes, [true, true, false, false, false, true]);
+        });
+        let mut conn = manager.open().unwrap();
+        let rows: Vec<i64> = diesel::sql_query("SELECT x FROM t ORDER BY x")
+            .load::<Row>(&mut conn)
+            .unwrap()
+            .into_iter()
+            .map(|r| r.x)
+            .collect();
+        assert_eq!(rows, [1, 2, 6, 100]);
+        std::fs::remove_dir_all(dir).unwrap();
     }
 }

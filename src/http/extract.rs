@@ -28,7 +28,8 @@ pub const BODY_LIMIT: usize = 1024 * 1024;
 pub struct JsonBody<T> {
     /// The value.
     pub value: T,
-    /// A digest of the method, path and canonical JSON, for idempotency.
+    /// A digest of the method, path and canonical JSON, for idempotency (empty when the request
+    /// has no `Idempotency-Key`).
     pub fingerprint: String,
 }
 
@@ -270,15 +271,20 @@ fn flatten(errors: &ValidationErrors, prefix: &str, out: &mut Vec<FieldError>) {
 
 fn fingerprint(req: &HttpRequest, value: &Value) -> String {
     // serde_json's maps are ordered by key, so equal documents print equally.
-    let canonical = serde_json::to_string(value).unwrap_or_default();
+    let canonical = serde_json::to_vec(value).unwrap_or_default();
     let mut hasher = Sha256::new();
     hasher.update(req.method().as_str().as_bytes());
     hasher.update(b" ");
     hasher.update(req.path().as_bytes());
     hasher.update(b"\n");
-    hasher.update(canonical.as_bytes());
-    let digest = hasher.finalize();
-    digest.iter().map(|b| format!("{b:02x}")).collect()
+    hasher.update(&canonical);
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut out = String::with_capacity(64);
+    for b in hasher.finalize() {
+        out.push(char::from(HEX[usize::from(b >> 4)]));
+        out.push(char::from(HEX[usize::from(b & 0x0f)]));
+    }
+    out
 }
 
 impl<T: DeserializeOwned + Validate + ToSchema + 'static> FromRequest for JsonBody<T> {
@@ -300,7 +306,12 @@ impl<T: DeserializeOwned + Validate + ToSchema + 'static> FromRequest for JsonBo
             }
             let bytes = read_body(&req, payload).await?;
             let (value, problems) = parse_json(&bytes)?;
-            let fingerprint = fingerprint(&req, &value);
+            // Only a create with an `Idempotency-Key` compares fingerprints.
+            let fingerprint = if req.headers().contains_key("idempotency-key") {
+                fingerprint(&req, &value)
+            } else {
+                String::new()
+            };
             Ok(JsonBody {
                 value: check::body(value, problems)?,
                 fingerprint,

@@ -140,3 +140,32 @@ async fn another_school_cannot_see_or_touch_them() {
     assert_eq!(id_set(&app, "/v1/families").await, vec![fam]);
     assert_eq!(id_set(&app, "/v1/students").await, vec![s]);
 }
+
+/// Statements are prepared once per connection and reused with new values: a read must answer
+/// for the caller at hand, never for whoever ran the same statement before (school, role,
+/// guardian), whatever the order.
+#[actix_web::test]
+async fn reused_statements_answer_for_each_caller() {
+    let app = TestApp::new().await;
+    let (ours, theirs) = (app.admin(), app.other_admin());
+    let family = app.family("Ours").await;
+    let other = app.family("Also ours").await;
+    let guardian = app.guardian_in(&other, "Gia").await;
+    let gia = app.guardian(&guardian);
+    let path = format!("/v1/families/{family}");
+    for _ in 0..3 {
+        app.get(&path, &ours).await.assert_status(200);
+        app.get(&path, &theirs).await.assert_problem(404);
+        app.get(&path, &gia).await.assert_problem(404);
+        app.get(&format!("/v1/families/{other}"), &gia)
+            .await
+            .assert_status(200);
+        assert_eq!(
+            ids(&app, "/v1/families", &ours).await.len(),
+            2,
+            "the school sees both families"
+        );
+        assert!(ids(&app, "/v1/families", &theirs).await.is_empty());
+        assert_eq!(ids(&app, "/v1/families", &gia).await, vec![other.clone()]);
+    }
+}

@@ -18,7 +18,7 @@ use crate::routes::{families, guardians, links, utc};
 
 /// A communication as stored.
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset, Identifiable)]
-#[diesel(table_name = comms, treat_none_as_null = true)]
+#[diesel(table_name = comms, treat_none_as_null = true, treat_none_as_default_value = false)]
 pub struct CommunicationRow {
     pub id: CommunicationId,
     pub school_id: String,

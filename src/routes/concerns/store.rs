@@ -19,7 +19,7 @@ use crate::routes::utc;
 
 /// A concern as stored.
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset, Identifiable)]
-#[diesel(table_name = concerns, treat_none_as_null = true)]
+#[diesel(table_name = concerns, treat_none_as_null = true, treat_none_as_default_value = false)]
 pub struct ConcernRow {
     pub id: ConcernId,
     pub school_id: String,
@@ -357,7 +357,7 @@ pub fn family_page(
 
 /// An entry of a concern's history.
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
-#[diesel(table_name = events)]
+#[diesel(table_name = events, treat_none_as_default_value = false)]
 pub struct EventRow {
     pub id: ConcernEventId,
     pub school_id: String,

@@ -15,7 +15,7 @@ use crate::routes::{contains_pattern, utc};
 
 /// A family as stored.
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset, Identifiable)]
-#[diesel(table_name = families, treat_none_as_null = true)]
+#[diesel(table_name = families, treat_none_as_null = true, treat_none_as_default_value = false)]
 pub struct FamilyRow {
     pub id: FamilyId,
     pub school_id: String,

@@ -15,7 +15,7 @@ use crate::routes::{contains_pattern, utc};
 
 /// A guardian as stored.
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset, Identifiable)]
-#[diesel(table_name = guardians, treat_none_as_null = true)]
+#[diesel(table_name = guardians, treat_none_as_null = true, treat_none_as_default_value = false)]
 pub struct GuardianRow {
     pub id: GuardianId,
     pub school_id: String,

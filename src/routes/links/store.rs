@@ -15,7 +15,7 @@ use crate::routes::{students as student_records, utc};
 
 /// A link as stored.
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset, Identifiable)]
-#[diesel(table_name = links, treat_none_as_null = true)]
+#[diesel(table_name = links, treat_none_as_null = true, treat_none_as_default_value = false)]
 pub struct LinkRow {
     pub id: LinkId,
     pub school_id: String,

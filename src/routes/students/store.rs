@@ -14,7 +14,7 @@ use crate::routes::{contains_pattern, utc};
 
 /// A student as stored.
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset, Identifiable)]
-#[diesel(table_name = students, treat_none_as_null = true)]
+#[diesel(table_name = students, treat_none_as_null = true, treat_none_as_default_value = false)]
 pub struct StudentRow {
     pub id: StudentId,
     pub school_id: String,
