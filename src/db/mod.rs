@@ -29,6 +29,7 @@ use diesel::prelude::*;
 use diesel::r2d2::{self as dr2d2, ManageConnection};
 use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
 
+pub use backend::committed_sequence;
 pub(crate) use write::stored_in;
 pub use write::{Action, Archivable, Operation, Record, ResourceType, Tx, WriteContext};
 

@@ -28,9 +28,9 @@ CREATE TRIGGER audit_events_no_delete BEFORE DELETE ON audit_events
 BEGIN SELECT RAISE(ABORT, 'audit_events is append-only'); END;
 
 -- The change feed: every create, update and archive, numbered per school in commit order.
--- A write takes the next numbers from its school's row in change_sequences, in the write's
--- transaction and just before it commits, so numbers are handed out in commit order (the row
--- lock serialises the appends on PostgreSQL; SQLite has one writer).
+-- A write takes its numbers in its own transaction, just before it commits: on PostgreSQL from
+-- its school's row in change_sequences, whose lock serialises the appends; SQLite has one
+-- writer, which numbers on from the highest seq written.
 CREATE TABLE changes (
     school_id TEXT NOT NULL,
     seq BIGINT NOT NULL,

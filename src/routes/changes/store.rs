@@ -4,7 +4,7 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use super::wire::Change;
-use crate::db::schema::{change_sequences as seqs, changes};
+use crate::db::schema::changes;
 use crate::db::{native, DbConnection, Operation, ResourceType};
 use crate::routes::utc;
 
@@ -36,18 +36,11 @@ impl ChangeRow {
     }
 }
 
-/// The highest sequence number `school` has committed (0 before its first change).
-///
-/// Writers take their numbers from this counter row and hold its lock until they commit, so the
-/// committed value is a mark below which every change is committed and final: none can appear
-/// there later.
+/// The highest sequence number `school` has committed (0 before its first change): a mark below
+/// which every change is committed and final, none can appear there later (see
+/// `db::committed_sequence` for how each backend knows it).
 pub fn committed_up_to(conn: &mut DbConnection, school: &str) -> QueryResult<i64> {
-    Ok(native!(conn, |c| seqs::table
-        .filter(seqs::school_id.eq(school))
-        .select(seqs::last_seq)
-        .first::<i64>(c)
-        .optional())?
-    .unwrap_or(0))
+    crate::db::committed_sequence(conn, school)
 }
 
 /// Up to `limit` of `school`'s changes after `since` and at most `upto`, of the given kinds
