@@ -1,6 +1,11 @@
 //! The `liaison` command: serve, migrate, token, openapi.
 
 use liaison::auth::{Keys, Role, TokenRequest};
+
+/// A server allocator: requests allocate and free many small strings and buffers on two
+/// threads at once.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use liaison::config::Config;
 
 const USAGE: &str = "usage:
