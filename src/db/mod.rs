@@ -103,8 +103,13 @@ impl ManageConnection for Manager {
             .map_err(dr2d2::Error::QueryError)
     }
 
-    fn has_broken(&self, _conn: &mut DbConnection) -> bool {
-        false
+    fn has_broken(&self, conn: &mut DbConnection) -> bool {
+        use diesel::r2d2::R2D2Connection;
+        // A connection left mid-transaction or whose socket failed is not lent again.
+        match conn {
+            DbConnection::Postgresql(c) => c.is_broken(),
+            DbConnection::Sqlite(c) => c.is_broken(),
+        }
     }
 }
 
@@ -191,9 +196,12 @@ impl Db {
                 readers: Mutex::new(Vec::new()),
             },
             Backend::Postgres => Inner::Postgres {
+                // No test query on every checkout (a round trip per request): a connection is
+                // dropped instead when it comes back broken (`has_broken`).
                 pool: dr2d2::Pool::builder()
                     .max_size(pool_size)
                     .min_idle(Some(1))
+                    .test_on_check_out(false)
                     .connection_timeout(timeout)
                     .build_unchecked(manager),
                 permits: tokio::sync::Semaphore::new(pool_size as usize),
