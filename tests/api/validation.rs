@@ -67,6 +67,13 @@ async fn invalid_fields_are_refused_with_their_name() {
             "id",
             "unknown_field",
         ),
+        // A list is not an object, even one whose items would each be an empty member.
+        (
+            families,
+            json!({"display_name": "A", "address": [null, null]}),
+            "address",
+            "invalid",
+        ),
         (
             guardians.as_str(),
             g(json!({"email": "ana@"})),
@@ -149,6 +156,15 @@ async fn invalid_fields_are_refused_with_their_name() {
     for (path, body, field, code) in cases {
         invalid(&app, Method::POST, path, body, field, code).await;
     }
+    invalid(
+        &app,
+        Method::PATCH,
+        &format!("/v1/families/{fam}"),
+        json!({"address": [null, null]}),
+        "address",
+        "invalid",
+    )
+    .await;
 }
 
 #[actix_web::test]
