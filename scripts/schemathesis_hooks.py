@@ -149,8 +149,11 @@ def inherent_refusal(failure, case, response) -> str | None:
         and all(e.get("field") in ("note", "resolution") and e.get("code") in ("required", "unexpected") for e in errors)
     ):
         return "what a status move needs depends on the concern's current status"
-    # `cursor` is opaque: only values a list gave out are valid, which a schema cannot say.
-    if errors and all(e.get("field") == "cursor" for e in errors):
+    # `cursor` is opaque: only values a list gave out are valid, which a schema cannot say. The
+    # change feed's `since` is the same kind of value (the `next_cursor` of the previous read;
+    # `cursor` is its synonym there).
+    opaque = {"cursor", "since"} if case.operation.label == "GET /v1/changes" else {"cursor"}
+    if errors and all(e.get("field") in opaque for e in errors):
         return "cursor is opaque; a generated one was never given out"
     # Dates have bounds (not before 1900, not in the future, ends_on not before starts_on) that
     # JSON Schema cannot state: it has no minimum or maximum for strings.

@@ -444,13 +444,17 @@ impl Checker {
         }
     }
 
-    /// Records an error at `path`.
+    /// Records an error at `path`, unless one was already recorded there (or around it): a
+    /// value already refused (a key given twice, say) is not judged again.
     fn fail(&mut self, path: &[Seg], code: &str, message: impl Into<String>) {
         let field = match (path.is_empty(), self.source) {
             (false, _) => render(path),
             (true, Source::Body) => "body".to_string(),
             (true, Source::Query) => "query".to_string(),
         };
+        if self.is_bad(&field) {
+            return;
+        }
         self.bad.push(field.clone());
         self.errors.push(FieldError::new(field, code, message));
     }
@@ -596,6 +600,11 @@ impl Checker {
     }
 
     fn string(&mut self, schema: &Value, s: &mut String, path: &[Seg]) -> bool {
+        // The lengths bind what is sent, counted as JSON Schema counts (characters), before a
+        // format or a domain type normalises it: a phone number's punctuation is dropped on
+        // parsing, but a client that keeps to the document's `maxLength` must be able to count
+        // on the server refusing what breaks it, as the document says.
+        let sent = s.chars().count();
         let verdict = match schema.get("format").and_then(Value::as_str) {
             Some("uuid") => is_uuid(s)
                 .then_some(())
@@ -604,8 +613,14 @@ impl Checker {
             Some("date") => date(s),
             _ => Ok(()),
         };
-        match verdict {
-            Ok(()) => true,
+        match verdict.map_err(|(code, message)| (code, message.to_string())) {
+            Ok(()) => match length(schema, sent) {
+                Ok(()) => true,
+                Err(message) => {
+                    self.fail(path, "length", message);
+                    false
+                }
+            },
             Err((code, message)) => {
                 self.fail(path, code, message);
                 false
@@ -1012,6 +1027,21 @@ fn digits(b: &[u8], at: usize, n: usize) -> Option<u32> {
 }
 
 /// Checks an RFC 3339 full date (`2026-01-31`) in the allowed years.
+/// Whether a string of `chars` characters keeps to the schema's `minLength` and `maxLength`;
+/// the refusal in the words the validator uses for the same rule.
+fn length(schema: &Value, chars: usize) -> Result<(), String> {
+    let bound = |k: &str| schema.get(k).and_then(Value::as_u64);
+    let n = chars as u64;
+    match (bound("minLength"), bound("maxLength")) {
+        (Some(lo), Some(hi)) if n < lo || n > hi => {
+            Err(format!("must be {lo} to {hi} characters long"))
+        }
+        (Some(lo), None) if n < lo => Err(format!("must be at least {lo} characters long")),
+        (None, Some(hi)) if n > hi => Err(format!("must be at most {hi} characters long")),
+        _ => Ok(()),
+    }
+}
+
 fn date(s: &str) -> Result<(), (&'static str, &'static str)> {
     let b = s.as_bytes();
     if b.len() != 10 {

@@ -394,9 +394,10 @@ impl FromRequest for NoQuery {
 #[serde(deny_unknown_fields)]
 pub struct NoFields {}
 
-/// The body of an action that takes no fields: none at all, an empty one, or `{}`. Anything else
-/// is refused like any body's unknown fields, so a client's misplaced field is never silently
-/// ignored.
+/// The body of an action that takes no fields: none at all, an empty one, `{}`, or `null` (what
+/// the document's optional body allows, and what a generated client may send for "no body").
+/// Anything else is refused like any body's unknown fields, so a client's misplaced field is
+/// never silently ignored.
 #[derive(Debug)]
 pub struct NoBody;
 
@@ -422,6 +423,9 @@ impl FromRequest for NoBody {
                 }
             }
             let (value, problems) = parse_json(&bytes)?;
+            if value.is_null() {
+                return Ok(NoBody);
+            }
             check::body::<NoFields>(value, problems)?;
             Ok(NoBody)
         })

@@ -3,7 +3,7 @@
 //! (a browser following the link from a problem document).
 
 use actix_web::http::header::{self, HeaderValue};
-use actix_web::{get, web, HttpRequest, HttpResponse};
+use actix_web::{get, HttpRequest, HttpResponse};
 use serde::Serialize;
 use utoipa::ToSchema;
 use utoipa_actix_web::service_config::ServiceConfig;
@@ -139,11 +139,12 @@ pub async fn list_problem_types(req: HttpRequest) -> HttpResponse {
     )
 )]
 #[get("/problems/{slug}")]
-pub async fn get_problem_type(
-    req: HttpRequest,
-    slug: web::Path<String>,
-) -> Result<HttpResponse, ApiError> {
-    let p = problem_types::find(&slug).ok_or(ApiError::NotFound)?;
+pub async fn get_problem_type(req: HttpRequest) -> Result<HttpResponse, ApiError> {
+    // Read from the route rather than a `web::Path` argument: utoipa would document such an
+    // argument as a second `slug` parameter beside `Slug`'s, and a document that lists one
+    // parameter twice is not valid OpenAPI (generated clients refuse it).
+    let slug = req.match_info().get("slug").unwrap_or_default();
+    let p = problem_types::find(slug).ok_or(ApiError::NotFound)?;
     if prefers_html(&req) {
         let status = p
             .status

@@ -203,6 +203,22 @@ fn a_client_generated_from_the_document_gets_one_class_per_resource_and_every_he
     let mut lists = 0;
     for (path, item) in doc["paths"].as_object().unwrap() {
         for (method, op) in item.as_object().unwrap() {
+            // A parameter listed twice makes the document invalid (OpenAPI 3.1 §4.8.10.1), and
+            // generators refuse it.
+            let mut params: Vec<(&str, &str)> = op["parameters"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(|p| (p["in"].as_str().unwrap(), p["name"].as_str().unwrap()))
+                .collect();
+            let listed = params.len();
+            params.sort_unstable();
+            params.dedup();
+            assert_eq!(
+                params.len(),
+                listed,
+                "{method} {path} lists a parameter twice"
+            );
             let responses = op["responses"].as_object().unwrap();
             for (status, response) in responses {
                 assert!(

@@ -67,6 +67,13 @@ async fn invalid_fields_are_refused_with_their_name() {
             "id",
             "unknown_field",
         ),
+        // A list is not an object, even one whose items would each be an empty member.
+        (
+            families,
+            json!({"display_name": "A", "address": [null, null]}),
+            "address",
+            "invalid",
+        ),
         (
             guardians.as_str(),
             g(json!({"email": "ana@"})),
@@ -149,6 +156,57 @@ async fn invalid_fields_are_refused_with_their_name() {
     for (path, body, field, code) in cases {
         invalid(&app, Method::POST, path, body, field, code).await;
     }
+    invalid(
+        &app,
+        Method::PATCH,
+        &format!("/v1/families/{fam}"),
+        json!({"address": [null, null]}),
+        "address",
+        "invalid",
+    )
+    .await;
+}
+
+#[actix_web::test]
+async fn a_phone_longer_than_the_documents_max_length_is_refused_though_it_would_parse() {
+    let app = TestApp::new().await;
+    let (fam, g, _) = app.household().await;
+    let admin = app.admin();
+    let doc = serde_json::to_value(liaison::openapi::document()).unwrap();
+    let max = doc["components"]["schemas"]["E164Phone"]["maxLength"]
+        .as_u64()
+        .unwrap() as usize;
+    // Punctuation is dropped on parsing, so both would be +14155550123: the document's
+    // maxLength is what decides, counted on what was sent.
+    let pad = |n: usize| format!("+14155550123{}", ".".repeat(n - "+14155550123".len()));
+    let (long, longest) = (pad(max + 1), pad(max));
+    invalid(
+        &app,
+        Method::POST,
+        &format!("/v1/families/{fam}/guardians"),
+        json!({"given_name": "A", "family_name": "B", "phone": long}),
+        "phone",
+        "length",
+    )
+    .await;
+    invalid(
+        &app,
+        Method::PATCH,
+        &format!("/v1/guardians/{g}"),
+        json!({"phone": long}),
+        "phone",
+        "length",
+    )
+    .await;
+    let res = app
+        .patch(
+            &format!("/v1/guardians/{g}"),
+            &admin,
+            json!({"phone": longest}),
+        )
+        .await;
+    res.assert_status(200);
+    assert_eq!(res.body["phone"], json!("+14155550123"));
 }
 
 #[actix_web::test]

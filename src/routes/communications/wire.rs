@@ -212,7 +212,7 @@ pub struct ListCommunicationsQuery {
     pub cursor: Option<String>,
 }
 
-/// The body of an acknowledgement: it has no fields (send no body, or `{}`).
+/// The body of an acknowledgement: it has no fields (send no body, `{}`, or `null`).
 #[derive(Debug, Deserialize, ToSchema, Validate)]
 #[serde(deny_unknown_fields)]
 pub struct AcknowledgeInput {}
