@@ -18,7 +18,6 @@ use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
 use actix_web::middleware::{from_fn, Condition, Logger};
 use actix_web::{web, App, HttpServer};
-use utoipa_actix_web::AppExt;
 use utoipa_swagger_ui::SwaggerUi;
 
 use crate::auth::Keys;
@@ -89,12 +88,9 @@ pub fn app(
         InitError = (),
     >,
 > {
-    // The handlers register themselves here; the document they make is `openapi::document()`.
-    let app = App::new()
-        .into_utoipa_app()
-        .configure(routes::configure)
-        .into_app();
-    let api = openapi::document();
+    // The workers register the handlers with actix alone: the OpenAPI document is built once,
+    // by `openapi::document()`.
+    let app = App::new().configure(|cfg| routes::configure(cfg));
     let mut cors = Cors::default()
         .allowed_methods(["GET", "POST", "PATCH", "DELETE"])
         .allowed_headers([
@@ -121,7 +117,13 @@ pub fn app(
             web::PathConfig::default()
                 .error_handler(|_, req| http::routing::path_error(req).into()),
         )
-        .service(SwaggerUi::new("/docs/{_:.*}").url("/v1/openapi.json", api))
+        // The document is served once-serialized and shared by every worker; the viewer is told
+        // where to fetch it rather than given its own copy of it in each worker.
+        .route("/v1/openapi.json", web::get().to(routes::openapi_json))
+        .service(
+            SwaggerUi::new("/docs/{_:.*}")
+                .config(utoipa_swagger_ui::Config::from("/v1/openapi.json")),
+        )
         .route("/docs", web::get().to(routes::docs_redirect))
         .default_service(web::to(http::routing::fallback))
         .wrap(from_fn(http::precheck::middleware))

@@ -476,11 +476,17 @@ pub fn document() -> Document {
             let (_, api) = actix_web::App::new()
                 .into_utoipa_app()
                 .openapi(base())
-                .configure(crate::routes::configure)
+                .configure(|cfg| crate::routes::configure(cfg))
                 .split_for_parts();
             finish(api)
         })
         .clone()
+}
+
+/// The document as compact JSON, as `/v1/openapi.json` serves it; serialized once per process.
+pub fn json() -> &'static str {
+    static JSON: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    JSON.get_or_init(|| serde_json::to_string(&document()).unwrap_or_default())
 }
 
 /// The document as pretty JSON, as committed in `openapi/v1.json`.

@@ -4,7 +4,6 @@ use actix_web::{get, web, HttpResponse};
 use diesel::connection::SimpleConnection;
 use serde::Serialize;
 use utoipa::ToSchema;
-use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::error::{ApiError, Problem};
 use crate::http::extract::NoQuery;
@@ -18,7 +17,7 @@ pub struct Health {
     pub status: String,
 }
 
-pub(crate) fn configure(cfg: &mut ServiceConfig) {
+pub(crate) fn configure(cfg: &mut impl crate::routes::Register) {
     cfg.service(healthz).service(readyz);
 }
 

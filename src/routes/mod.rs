@@ -14,18 +14,50 @@ pub mod settings;
 pub mod students;
 pub mod timeline;
 
+use actix_web::dev::HttpServiceFactory;
 use actix_web::http::header;
 use actix_web::HttpResponse;
 use chrono::{DateTime, NaiveDateTime, Utc};
 use serde::Serialize;
 use utoipa::IntoResponses;
 use utoipa_actix_web::service_config::ServiceConfig;
+use utoipa_actix_web::OpenApiFactory;
 
 use crate::error::Problem;
 use crate::http::etag::etag;
 
-/// Registers every handler (and so every OpenAPI operation).
-pub fn configure(cfg: &mut ServiceConfig) {
+/// Where handlers are registered: the OpenAPI document's builder (utoipa's `ServiceConfig`, which
+/// collects each handler's paths and schemas as it goes), or a worker's app (actix's own
+/// `ServiceConfig`, which does not: building every operation's schemas again in each worker held
+/// on to 12 MiB per worker).
+pub trait Register {
+    /// Registers a handler.
+    fn service<F>(&mut self, factory: F) -> &mut Self
+    where
+        F: HttpServiceFactory + OpenApiFactory + 'static;
+}
+
+impl Register for ServiceConfig<'_> {
+    fn service<F>(&mut self, factory: F) -> &mut Self
+    where
+        F: HttpServiceFactory + OpenApiFactory + 'static,
+    {
+        ServiceConfig::service(self, factory)
+    }
+}
+
+impl Register for actix_web::web::ServiceConfig {
+    fn service<F>(&mut self, factory: F) -> &mut Self
+    where
+        F: HttpServiceFactory + OpenApiFactory + 'static,
+    {
+        actix_web::web::ServiceConfig::service(self, factory);
+        self
+    }
+}
+
+/// Registers every handler (and so, with utoipa's `ServiceConfig`, every OpenAPI operation).
+pub fn configure(cfg: &mut impl Register) {
     health::configure(cfg);
     families::configure(cfg);
     guardians::configure(cfg);
@@ -39,6 +71,13 @@ pub fn configure(cfg: &mut ServiceConfig) {
     audit::configure(cfg);
     changes::configure(cfg);
     me::configure(cfg);
+}
+
+/// `GET /v1/openapi.json`: the document, serialized once per process.
+pub async fn openapi_json() -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("application/json")
+        .body(crate::openapi::json())
 }
 
 /// `/docs` → `/docs/`, where the viewer lives.

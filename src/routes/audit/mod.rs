@@ -6,7 +6,6 @@ pub mod store;
 pub mod wire;
 
 use actix_web::{get, web, HttpRequest, HttpResponse};
-use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
 use self::store::{AuditEventRow, Filters};
@@ -21,7 +20,7 @@ use crate::ids::{FamilyId, StudentId};
 use crate::routes::students;
 use crate::AppState;
 
-pub(crate) fn configure(cfg: &mut ServiceConfig) {
+pub(crate) fn configure(cfg: &mut impl crate::routes::Register) {
     cfg.service(list_audit_events)
         .service(list_student_access_log);
 }

@@ -8,7 +8,6 @@ pub mod wire;
 use actix_web::http::header;
 use actix_web::{get, web, HttpRequest, HttpResponse};
 use base64::Engine;
-use utoipa_actix_web::service_config::ServiceConfig;
 
 use self::store::ChangeRow;
 pub use self::wire::{Change, ChangePage, ListChangesQuery};
@@ -20,7 +19,7 @@ use crate::http::extract::Query;
 use crate::http::pagination::{DEFAULT_LIMIT, MAX_LIMIT};
 use crate::AppState;
 
-pub(crate) fn configure(cfg: &mut ServiceConfig) {
+pub(crate) fn configure(cfg: &mut impl crate::routes::Register) {
     cfg.service(list_changes);
 }
 

@@ -7,7 +7,6 @@ pub mod wire;
 
 use actix_web::{delete, get, patch, post, web, HttpRequest, HttpResponse};
 use utoipa::IntoResponses;
-use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
 use self::rules::Refusal;
@@ -30,7 +29,7 @@ use crate::http::pagination::{self, Page, PageRequest};
 use crate::ids::{CommunicationId, FamilyId, GuardianId, StudentId};
 use crate::AppState;
 
-pub(crate) fn configure(cfg: &mut ServiceConfig) {
+pub(crate) fn configure(cfg: &mut impl crate::routes::Register) {
     cfg.service(list_communications)
         .service(create_communication)
         .service(get_communication)

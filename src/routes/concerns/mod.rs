@@ -7,7 +7,6 @@ pub mod wire;
 pub mod workflow;
 
 use actix_web::{get, patch, post, web, HttpRequest, HttpResponse};
-use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
 pub use self::store::family_page;
@@ -31,7 +30,7 @@ use crate::http::pagination::{self, Page, PageRequest};
 use crate::ids::{ConcernId, FamilyId, StudentId};
 use crate::AppState;
 
-pub(crate) fn configure(cfg: &mut ServiceConfig) {
+pub(crate) fn configure(cfg: &mut impl crate::routes::Register) {
     cfg.service(list_concerns)
         .service(create_concern)
         .service(get_concern)

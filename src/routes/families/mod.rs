@@ -4,7 +4,6 @@ pub mod store;
 pub mod wire;
 
 use actix_web::{delete, get, patch, post, web, HttpRequest, HttpResponse};
-use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
 use self::store::FamilyRow;
@@ -23,7 +22,7 @@ use crate::ids::FamilyId;
 use crate::routes::{guardians, links, students};
 use crate::AppState;
 
-pub(crate) fn configure(cfg: &mut ServiceConfig) {
+pub(crate) fn configure(cfg: &mut impl crate::routes::Register) {
     cfg.service(list_families)
         .service(create_family)
         .service(get_family)

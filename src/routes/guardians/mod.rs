@@ -4,7 +4,6 @@ pub mod store;
 pub mod wire;
 
 use actix_web::{delete, get, patch, post, web, HttpRequest, HttpResponse};
-use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
 use self::store::{Filters, GuardianRow};
@@ -24,7 +23,7 @@ use crate::http::pagination::{self, Page, PageRequest};
 use crate::ids::{FamilyId, GuardianId};
 use crate::AppState;
 
-pub(crate) fn configure(cfg: &mut ServiceConfig) {
+pub(crate) fn configure(cfg: &mut impl crate::routes::Register) {
     cfg.service(list_family_guardians)
         .service(create_guardian)
         .service(list_guardians)

@@ -5,7 +5,6 @@ pub mod store;
 pub mod wire;
 
 use actix_web::{delete, get, patch, post, web, HttpRequest, HttpResponse};
-use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
 use self::store::LinkRow;
@@ -23,7 +22,7 @@ use crate::http::pagination::{self, Page, PageRequest};
 use crate::ids::{GuardianId, StudentId};
 use crate::AppState;
 
-pub(crate) fn configure(cfg: &mut ServiceConfig) {
+pub(crate) fn configure(cfg: &mut impl crate::routes::Register) {
     cfg.service(list_student_guardians)
         .service(link_guardian)
         .service(get_student_guardian)

@@ -4,7 +4,6 @@ pub mod store;
 pub mod wire;
 
 use actix_web::{get, web, HttpResponse};
-use utoipa_actix_web::service_config::ServiceConfig;
 
 use self::store::students_among;
 pub use self::wire::Me;
@@ -16,7 +15,7 @@ use crate::routes::students::store::StudentRow;
 use crate::routes::{families, guardians};
 use crate::AppState;
 
-pub(crate) fn configure(cfg: &mut ServiceConfig) {
+pub(crate) fn configure(cfg: &mut impl crate::routes::Register) {
     cfg.service(get_me);
 }
 

@@ -4,7 +4,6 @@ pub mod store;
 pub mod wire;
 
 use actix_web::{get, patch, web, HttpResponse};
-use utoipa_actix_web::service_config::ServiceConfig;
 
 pub use self::store::response_hours;
 pub use self::wire::{ResponseHours, ResponseHoursPatch, Settings, SettingsInput, SettingsPatch};
@@ -17,7 +16,7 @@ use crate::http::extract::{NoQuery, PatchBody};
 use crate::http::merge_patch;
 use crate::AppState;
 
-pub(crate) fn configure(cfg: &mut ServiceConfig) {
+pub(crate) fn configure(cfg: &mut impl crate::routes::Register) {
     cfg.service(get_settings).service(update_settings);
 }
 
