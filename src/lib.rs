@@ -90,7 +90,7 @@ pub fn app(
 > {
     // The workers register the handlers with actix alone: the OpenAPI document is built once,
     // by `openapi::document()`.
-    let app = App::new().configure(|cfg| routes::configure(cfg));
+    let app = App::new().configure(routes::configure);
     let mut cors = Cors::default()
         .allowed_methods(["GET", "POST", "PATCH", "DELETE"])
         .allowed_headers([
