@@ -79,6 +79,7 @@ impl Manager {
                     .map_err(dr2d2::Error::ConnectionError)?;
                 conn.batch_execute(SQLITE_PRAGMAS)
                     .map_err(dr2d2::Error::QueryError)?;
+
                 casefold_utils::register_impl(&mut conn, |s: String| s.to_lowercase())
                     .map_err(dr2d2::Error::QueryError)?;
                 Ok(DbConnection::Sqlite(conn))
