@@ -12,8 +12,8 @@
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::mpsc;
 
-use diesel::connection::{AnsiTransactionManager, TransactionManager};
 use diesel::connection::SimpleConnection;
+use diesel::connection::{AnsiTransactionManager, TransactionManager};
 use diesel::Connection;
 
 use super::{DbConnection, Manager};
@@ -26,8 +26,8 @@ pub const MAX_BATCH: usize = 64;
 /// walks the indexes of several tables (the record's, the audit log's, the change feed's), and
 /// with the default a write on a database of a million communications spent much of its time
 /// reading index pages back from the OS (perf: half of the writer thread's samples in the
-/// kernel). 8 MiB: 4,449 -> 5,570 created communications/s, p99 25 -> 19 ms; more bought nothing
-/// and cost memory. (Checkpointing beside the writer in a thread of its own was tried and lost:
+/// kernel). 8 MiB: 4,449 -> 5,570 created communications/s, p99 25 -> 19 ms, in one pair of runs
+/// back to back (this machine's speed drifts by tens of percent); 16 MiB bought nothing more. (Checkpointing beside the writer in a thread of its own was tried and lost:
 /// a passive checkpoint could not keep up, and the WAL grew until the writer's own checkpoint
 /// stalled it.)
 const WRITER_PRAGMAS: &str = "PRAGMA cache_size = -8192;";
