@@ -155,10 +155,20 @@ pub async fn serve(config: Config) -> Result<(), String> {
         }
     });
     let origins = config.cors_origins.clone();
-    let mut server = HttpServer::new(move || app(state.clone(), &origins));
-    if let Some(workers) = config.workers {
-        server = server.workers(workers);
-    }
+    let workers = config.workers.unwrap_or_else(|| {
+        std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
+    });
+    // Each worker has its own pool of blocking threads, which PostgreSQL's queries run on (SQLite
+    // needs none: reads run inline, writes on the writer thread). Left at actix's default (512
+    // per process) the pools grew to ~90 threads under load, each keeping memory of its own,
+    // although no more than the connection pool's size ever run at once.
+    let blocking = match config.database.backend {
+        config::Backend::Sqlite => 1,
+        config::Backend::Postgres => (config.pool_size as usize).div_ceil(workers).max(1),
+    };
+    let server = HttpServer::new(move || app(state.clone(), &origins))
+        .workers(workers)
+        .worker_max_blocking_threads(blocking);
     log::info!(
         "Liaison listening on http://{} ({:?})",
         config.bind,
