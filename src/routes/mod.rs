@@ -108,6 +108,74 @@ pub fn contains_pattern(q: &str) -> String {
     p
 }
 
+/// Serializes a time as RFC 3339 in UTC, exactly as chrono's own `Serialize` does (`Z`, and 0, 3,
+/// 6 or 9 fraction digits as the time needs), but written whole into a buffer and handed to the
+/// serializer at once: through chrono's `Display`, serde_json escapes the text a character at a
+/// time, and times were a quarter of the cost of a list under callgrind.
+pub fn rfc3339<S: serde::Serializer>(t: &DateTime<Utc>, s: S) -> Result<S::Ok, S::Error> {
+    let mut buf = [0u8; 40];
+    match format_rfc3339(t, &mut buf) {
+        Some(text) => s.serialize_str(text),
+        // Years outside 0..=9999 (never stored: inputs are bounded) go the slow way.
+        None => t.serialize(s),
+    }
+}
+
+/// `rfc3339` for an optional time.
+pub fn rfc3339_opt<S: serde::Serializer>(
+    t: &Option<DateTime<Utc>>,
+    s: S,
+) -> Result<S::Ok, S::Error> {
+    match t {
+        Some(t) => rfc3339(t, s),
+        None => s.serialize_none(),
+    }
+}
+
+fn format_rfc3339<'b>(t: &DateTime<Utc>, buf: &'b mut [u8; 40]) -> Option<&'b str> {
+    use chrono::{Datelike, Timelike};
+    /// Writes `v` as `digits` decimal digits at `at`.
+    fn put(buf: &mut [u8; 40], at: usize, digits: usize, mut v: u32) {
+        for i in (at..at + digits).rev() {
+            buf[i] = b'0' + (v % 10) as u8;
+            v /= 10;
+        }
+    }
+    let year = u32::try_from(t.year()).ok().filter(|y| *y <= 9999)?;
+    *buf = *b"0000-00-00T00:00:00.000000000Z\0\0\0\0\0\0\0\0\0\0";
+    put(buf, 0, 4, year);
+    put(buf, 5, 2, t.month());
+    put(buf, 8, 2, t.day());
+    put(buf, 11, 2, t.hour());
+    put(buf, 14, 2, t.minute());
+    let (mut sec, mut nano) = (t.second(), t.nanosecond());
+    if nano >= 1_000_000_000 {
+        // A leap second, written as chrono writes it.
+        sec += 1;
+        nano -= 1_000_000_000;
+    }
+    put(buf, 17, 2, sec);
+    let digits = if nano == 0 {
+        0
+    } else if nano % 1_000_000 == 0 {
+        nano /= 1_000_000;
+        3
+    } else if nano % 1_000 == 0 {
+        nano /= 1_000;
+        6
+    } else {
+        9
+    };
+    let end = if digits == 0 {
+        19
+    } else {
+        put(buf, 20, digits, nano);
+        20 + digits
+    };
+    buf[end] = b'Z';
+    std::str::from_utf8(&buf[..=end]).ok()
+}
+
 /// A stored UTC time as it goes on the wire.
 pub fn utc(t: NaiveDateTime) -> DateTime<Utc> {
     t.and_utc()
@@ -313,4 +381,70 @@ pub enum DeleteErrors {
         content_type = "application/problem+json"
     )]
     PreconditionFailed(Problem),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::{NaiveDate, TimeZone, Timelike};
+
+    #[derive(Serialize)]
+    struct Fast(#[serde(serialize_with = "rfc3339")] DateTime<Utc>);
+
+    /// The fast writer says exactly what chrono's own `Serialize` says, for every fraction.
+    #[test]
+    fn times_are_written_as_chrono_writes_them() {
+        let base = NaiveDate::from_ymd_opt(2026, 12, 1)
+            .unwrap()
+            .and_hms_opt(9, 5, 7)
+            .unwrap();
+        let mut seed: u64 = 0x9E37_79B9_7F4A_7C15;
+        let mut cases = vec![
+            Utc.from_utc_datetime(&base),
+            Utc.with_ymd_and_hms(1900, 1, 1, 0, 0, 0).unwrap(),
+            Utc.with_ymd_and_hms(2199, 12, 31, 23, 59, 59).unwrap(),
+            Utc.with_ymd_and_hms(9999, 12, 31, 23, 59, 59).unwrap(),
+            Utc.with_ymd_and_hms(0, 1, 1, 0, 0, 0).unwrap(),
+            Utc.with_ymd_and_hms(10000, 1, 1, 0, 0, 0).unwrap(),
+        ];
+        for nanos in [
+            1_000_000,
+            120_000_000,
+            123_456_000,
+            1_000,
+            123_456_789,
+            1,
+            999_999_999,
+        ] {
+            cases.push(Utc.from_utc_datetime(&base.with_nanosecond(nanos).unwrap()));
+        }
+        // A leap second.
+        cases.push(
+            Utc.from_utc_datetime(
+                &NaiveDate::from_ymd_opt(2016, 12, 31)
+                    .unwrap()
+                    .and_hms_nano_opt(23, 59, 59, 1_500_000_000)
+                    .unwrap(),
+            ),
+        );
+        for _ in 0..10_000 {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            let secs = (seed % (300 * 365 * 86_400)) as i64 - 70 * 365 * 86_400;
+            let nanos = match seed % 4 {
+                0 => 0,
+                1 => ((seed >> 8) % 1000) as u32 * 1_000_000,
+                2 => ((seed >> 8) % 1_000_000) as u32 * 1_000,
+                _ => ((seed >> 8) % 1_000_000_000) as u32,
+            };
+            cases.push(DateTime::from_timestamp(secs, nanos).unwrap());
+        }
+        for t in cases {
+            assert_eq!(
+                serde_json::to_string(&Fast(t)).unwrap(),
+                serde_json::to_string(&t).unwrap()
+            );
+        }
+    }
 }

@@ -43,6 +43,7 @@ pub struct TimelineEntry {
     /// The item's id.
     pub id: Uuid,
     /// When it happened.
+    #[serde(serialize_with = "crate::routes::rfc3339")]
     pub at: DateTime<Utc>,
     /// The communication, for `kind: communication`.
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -15,6 +15,7 @@ use crate::routes::utc;
 #[diesel(table_name = events)]
 pub struct AuditEventRow {
     pub id: AuditEventId,
+    #[diesel(deserialize_as = crate::db::types::Stamp)]
     pub occurred_at: NaiveDateTime,
     pub actor: String,
     pub actor_role: String,

@@ -14,6 +14,7 @@ pub struct AuditEvent {
     /// The event's id.
     pub id: Uuid,
     /// When the write happened.
+    #[serde(serialize_with = "crate::routes::rfc3339")]
     pub occurred_at: DateTime<Utc>,
     /// Who wrote (the token's `sub`).
     #[schema(example = "pre-maria")]
@@ -46,6 +47,7 @@ pub struct AccessLogEntry {
     /// The audit event's id.
     pub id: Uuid,
     /// When.
+    #[serde(serialize_with = "crate::routes::rfc3339")]
     pub occurred_at: DateTime<Utc>,
     /// Who (the token's `sub`).
     #[schema(example = "teacher-jones")]

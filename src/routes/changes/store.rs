@@ -18,6 +18,7 @@ pub struct ChangeRow {
     pub external_id: Option<String>,
     pub operation: Operation,
     pub version: i64,
+    #[diesel(deserialize_as = crate::db::types::Stamp)]
     pub changed_at: NaiveDateTime,
 }
 

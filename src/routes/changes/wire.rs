@@ -27,6 +27,7 @@ pub struct Change {
     #[schema(example = 2)]
     pub version: i64,
     /// When the change was made.
+    #[serde(serialize_with = "crate::routes::rfc3339")]
     pub changed_at: DateTime<Utc>,
 }
 

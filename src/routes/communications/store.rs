@@ -33,17 +33,24 @@ pub struct CommunicationRow {
     pub language: Option<LanguageTag>,
     pub interpreter_used: bool,
     pub translated: bool,
+    #[diesel(deserialize_as = crate::db::types::Stamp)]
     pub occurred_at: NaiveDateTime,
+    #[diesel(deserialize_as = crate::db::types::OptStamp)]
     pub follow_up_due_at: Option<NaiveDateTime>,
+    #[diesel(deserialize_as = crate::db::types::OptStamp)]
     pub follow_up_done_at: Option<NaiveDateTime>,
     pub author: String,
     pub author_role: String,
     pub visibility: Visibility,
+    #[diesel(deserialize_as = crate::db::types::OptStamp)]
     pub acknowledged_at: Option<NaiveDateTime>,
     pub acknowledged_by: Option<String>,
     pub version: i64,
+    #[diesel(deserialize_as = crate::db::types::Stamp)]
     pub created_at: NaiveDateTime,
+    #[diesel(deserialize_as = crate::db::types::Stamp)]
     pub updated_at: NaiveDateTime,
+    #[diesel(deserialize_as = crate::db::types::OptStamp)]
     pub archived_at: Option<NaiveDateTime>,
 }
 

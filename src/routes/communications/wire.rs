@@ -100,12 +100,15 @@ pub struct CommunicationInput {
     pub translated: bool,
     /// When it happened (default: now).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(serialize_with = "crate::routes::rfc3339_opt")]
     pub occurred_at: Option<DateTime<Utc>>,
     /// When someone must follow up.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(serialize_with = "crate::routes::rfc3339_opt")]
     pub follow_up_due_at: Option<DateTime<Utc>>,
     /// When the follow-up was done.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(serialize_with = "crate::routes::rfc3339_opt")]
     pub follow_up_done_at: Option<DateTime<Utc>>,
     /// Who may see it (default: `family` for outbound, `staff` for inbound notes; a guardian's
     /// own message is always `family`, and `staff` from a guardian is refused).
@@ -152,24 +155,30 @@ pub struct Communication {
     /// Translated into the family's language.
     pub translated: bool,
     /// When it happened.
+    #[serde(serialize_with = "crate::routes::rfc3339")]
     pub occurred_at: DateTime<Utc>,
     /// When a follow-up is due.
+    #[serde(serialize_with = "crate::routes::rfc3339_opt")]
     pub follow_up_due_at: Option<DateTime<Utc>>,
     /// When the follow-up was done.
+    #[serde(serialize_with = "crate::routes::rfc3339_opt")]
     pub follow_up_done_at: Option<DateTime<Utc>>,
     /// Who logged it (the token's `sub`).
     pub author: String,
     /// Who may see it.
     pub visibility: Visibility,
     /// When a guardian acknowledged it.
+    #[serde(serialize_with = "crate::routes::rfc3339_opt")]
     pub acknowledged_at: Option<DateTime<Utc>>,
     /// Who acknowledged it: the guardian's id, or the staff member who recorded it.
     pub acknowledged_by: Option<String>,
     /// Increases with every change; the `ETag`.
     pub version: i64,
     /// When it was logged.
+    #[serde(serialize_with = "crate::routes::rfc3339")]
     pub created_at: DateTime<Utc>,
     /// When it last changed.
+    #[serde(serialize_with = "crate::routes::rfc3339")]
     pub updated_at: DateTime<Utc>,
     /// Remarks on a write that was accepted but deserves a look (`language_mismatch`).
     #[serde(skip_serializing_if = "Option::is_none")]

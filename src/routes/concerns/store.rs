@@ -33,14 +33,20 @@ pub struct ConcernRow {
     pub raised_by_kind: RaisedBy,
     pub assignee: Option<String>,
     pub status: Status,
+    #[diesel(deserialize_as = crate::db::types::Stamp)]
     pub due_at: NaiveDateTime,
+    #[diesel(deserialize_as = crate::db::types::OptStamp)]
     pub first_response_at: Option<NaiveDateTime>,
+    #[diesel(deserialize_as = crate::db::types::OptStamp)]
     pub resolved_at: Option<NaiveDateTime>,
+    #[diesel(deserialize_as = crate::db::types::OptStamp)]
     pub closed_at: Option<NaiveDateTime>,
     pub resolution: Option<String>,
     pub satisfaction: Option<i32>,
     pub version: i64,
+    #[diesel(deserialize_as = crate::db::types::Stamp)]
     pub created_at: NaiveDateTime,
+    #[diesel(deserialize_as = crate::db::types::Stamp)]
     pub updated_at: NaiveDateTime,
     pub visibility: ConcernVisibility,
 }
@@ -369,6 +375,7 @@ pub struct EventRow {
     pub to_value: Option<String>,
     pub body: Option<String>,
     pub visibility: EventVisibility,
+    #[diesel(deserialize_as = crate::db::types::Stamp)]
     pub created_at: NaiveDateTime,
     pub note_visibility: Option<EventVisibility>,
 }

@@ -228,14 +228,18 @@ pub struct Concern {
     /// `family`, or `staff`: kept among staff (guardians never see it).
     pub visibility: ConcernVisibility,
     /// When a first response is due (creation plus the priority's response target).
+    #[serde(serialize_with = "crate::routes::rfc3339")]
     pub due_at: DateTime<Utc>,
     /// Past `due_at` with neither a first response nor a resolution.
     pub overdue: bool,
     /// The school's first response: its first transition or family-visible comment.
+    #[serde(serialize_with = "crate::routes::rfc3339_opt")]
     pub first_response_at: Option<DateTime<Utc>>,
     /// When it was last resolved.
+    #[serde(serialize_with = "crate::routes::rfc3339_opt")]
     pub resolved_at: Option<DateTime<Utc>>,
     /// When it was closed.
+    #[serde(serialize_with = "crate::routes::rfc3339_opt")]
     pub closed_at: Option<DateTime<Utc>>,
     /// The answer given.
     pub resolution: Option<String>,
@@ -244,8 +248,10 @@ pub struct Concern {
     /// Increases with every change; the `ETag`.
     pub version: i64,
     /// When it was raised.
+    #[serde(serialize_with = "crate::routes::rfc3339")]
     pub created_at: DateTime<Utc>,
     /// When it last changed.
+    #[serde(serialize_with = "crate::routes::rfc3339")]
     pub updated_at: DateTime<Utc>,
 }
 
@@ -297,6 +303,7 @@ pub struct ConcernEvent {
     /// theirs to read.
     pub note_visibility: Option<EventVisibility>,
     /// When.
+    #[serde(serialize_with = "crate::routes::rfc3339")]
     pub at: DateTime<Utc>,
 }
 
@@ -316,6 +323,7 @@ pub struct ConcernComment {
     /// Who may see it.
     pub visibility: EventVisibility,
     /// When.
+    #[serde(serialize_with = "crate::routes::rfc3339")]
     pub created_at: DateTime<Utc>,
 }
 

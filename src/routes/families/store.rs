@@ -33,8 +33,11 @@ pub struct FamilyRow {
     pub address_country: Option<String>,
     pub notes: Option<String>,
     pub version: i64,
+    #[diesel(deserialize_as = crate::db::types::Stamp)]
     pub created_at: NaiveDateTime,
+    #[diesel(deserialize_as = crate::db::types::Stamp)]
     pub updated_at: NaiveDateTime,
+    #[diesel(deserialize_as = crate::db::types::OptStamp)]
     pub archived_at: Option<NaiveDateTime>,
 }
 

@@ -31,8 +31,11 @@ pub struct GuardianRow {
     pub sms_opt_in: bool,
     pub contact_allowed: bool,
     pub version: i64,
+    #[diesel(deserialize_as = crate::db::types::Stamp)]
     pub created_at: NaiveDateTime,
+    #[diesel(deserialize_as = crate::db::types::Stamp)]
     pub updated_at: NaiveDateTime,
+    #[diesel(deserialize_as = crate::db::types::OptStamp)]
     pub archived_at: Option<NaiveDateTime>,
 }
 

@@ -31,8 +31,11 @@ pub struct LinkRow {
     pub starts_on: Option<NaiveDate>,
     pub ends_on: Option<NaiveDate>,
     pub version: i64,
+    #[diesel(deserialize_as = crate::db::types::Stamp)]
     pub created_at: NaiveDateTime,
+    #[diesel(deserialize_as = crate::db::types::Stamp)]
     pub updated_at: NaiveDateTime,
+    #[diesel(deserialize_as = crate::db::types::OptStamp)]
     pub archived_at: Option<NaiveDateTime>,
 }
 

@@ -120,8 +120,10 @@ pub struct Link {
     /// Increases with every change; the `ETag`.
     pub version: i64,
     /// When it was created.
+    #[serde(serialize_with = "crate::routes::rfc3339")]
     pub created_at: DateTime<Utc>,
     /// When it last changed.
+    #[serde(serialize_with = "crate::routes::rfc3339")]
     pub updated_at: DateTime<Utc>,
 }
 

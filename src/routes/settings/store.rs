@@ -18,6 +18,7 @@ pub struct SettingsRow {
     pub normal_response_hours: i32,
     pub low_response_hours: i32,
     pub version: i64,
+    #[diesel(deserialize_as = crate::db::types::Stamp)]
     pub updated_at: NaiveDateTime,
 }
 

@@ -94,5 +94,6 @@ pub struct Settings {
     /// Increases with every change (0: never changed, the defaults); the `ETag`.
     pub version: i64,
     /// When they last changed (`null`: never).
+    #[serde(serialize_with = "crate::routes::rfc3339_opt")]
     pub updated_at: Option<DateTime<Utc>>,
 }

@@ -26,8 +26,11 @@ pub struct StudentRow {
     pub date_of_birth: Option<NaiveDate>,
     pub has_iep: bool,
     pub version: i64,
+    #[diesel(deserialize_as = crate::db::types::Stamp)]
     pub created_at: NaiveDateTime,
+    #[diesel(deserialize_as = crate::db::types::Stamp)]
     pub updated_at: NaiveDateTime,
+    #[diesel(deserialize_as = crate::db::types::OptStamp)]
     pub archived_at: Option<NaiveDateTime>,
 }
 
