@@ -1217,3 +1217,44 @@ async fn idempotent_creates_replay_and_record_the_read() {
     );
     assert_eq!(app.count("iep_notes"), 1);
 }
+
+#[actix_web::test]
+async fn a_page_of_action_items_records_one_read_per_child() {
+    let app = TestApp::new().await;
+    let f = fx(&app).await;
+    let with_item = |title: &str| {
+        merged(
+            note("action_plan", "family"),
+            json!({"title": title, "action_items": [{"description": "Sign", "owner": "family"}]}),
+        )
+    };
+    write(&app, &f.kid, with_item("One")).await;
+    write(&app, &f.kid, with_item("Two")).await;
+    write(&app, &f.other_kid, with_item("Three")).await;
+    let before = app.recorded();
+    assert_eq!(
+        page(&app, "/v1/iep-action-items", &app.admin()).await.len(),
+        3
+    );
+    let mut got = recorded_since(&app, &before).actions();
+    got.sort();
+    assert_eq!(
+        got,
+        sorted([f.kid.clone(), f.other_kid.clone()])
+            .into_iter()
+            .map(|s| ("read".to_string(), "iep_notes".to_string(), s))
+            .collect::<Vec<_>>()
+    );
+    // The guardian's page holds their child's items only, and records their child only.
+    let before = app.recorded();
+    assert_eq!(
+        page(&app, "/v1/iep-action-items", &app.guardian(&f.me))
+            .await
+            .len(),
+        2
+    );
+    assert_eq!(
+        recorded_since(&app, &before).actions(),
+        [("read".into(), "iep_notes".into(), f.kid.clone())]
+    );
+}
