@@ -4,9 +4,7 @@ use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use diesel::prelude::*;
 
 use super::rules::Item;
-use super::wire::{
-    ActionItem, IepNote, IepNoteFields, IepNoteTombstone, NoteKind, NoteVisibility, FAMILY_OWNER,
-};
+use super::wire::{ActionItem, IepNote, IepNoteFields, IepNoteTombstone, NoteKind, NoteVisibility};
 use crate::auth::policy::Viewer;
 use crate::db::schema::{idempotency_keys, iep_action_items as items, iep_notes as notes};
 use crate::db::{native, stored_in, Archivable, DbConnection, Record, ResourceType};
@@ -518,9 +516,4 @@ pub fn erase_content(conn: &mut DbConnection, note: &NoteRow) -> QueryResult<()>
     .set(idempotency_keys::body.eq(""))
     .execute(c))?;
     Ok(())
-}
-
-/// Whether an item is owed by the family.
-pub fn family_owes(item: &ItemRow) -> bool {
-    item.owner == FAMILY_OWNER
 }
