@@ -106,6 +106,8 @@ pub enum ApiError {
         detail: String,
         allowed: Vec<String>,
     },
+    /// 410: the resource's content was destroyed on request; `detail` says when and why.
+    Gone(String),
     /// 412: `If-Match` did not match the current version.
     PreconditionFailed,
     /// 413: the body is over the limit.
@@ -182,6 +184,7 @@ impl ApiError {
             ApiError::MethodNotAllowed(_) => &t::METHOD_NOT_ALLOWED,
             ApiError::Conflict(_) => &t::CONFLICT,
             ApiError::IllegalTransition { .. } => &t::ILLEGAL_TRANSITION,
+            ApiError::Gone(_) => &t::GONE,
             ApiError::PreconditionFailed => &t::PRECONDITION_FAILED,
             ApiError::PayloadTooLarge(_) => &t::PAYLOAD_TOO_LARGE,
             ApiError::UnsupportedMediaType(_) => &t::UNSUPPORTED_MEDIA_TYPE,
@@ -223,7 +226,10 @@ impl ApiError {
                 }
                 detail.clone()
             }
-            ApiError::Unauthorized(d) | ApiError::Forbidden(d) | ApiError::Conflict(d) => d.clone(),
+            ApiError::Unauthorized(d)
+            | ApiError::Forbidden(d)
+            | ApiError::Conflict(d)
+            | ApiError::Gone(d) => d.clone(),
             ApiError::InvalidToken { detail, .. } => detail.clone(),
             ApiError::IllegalTransition { detail, .. } => detail.clone(),
             ApiError::UnsupportedMediaType(d) | ApiError::Status(_, d) => d.clone(),
@@ -274,6 +280,7 @@ impl ResponseError for ApiError {
             ApiError::NotFound => StatusCode::NOT_FOUND,
             ApiError::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::Conflict(_) | ApiError::IllegalTransition { .. } => StatusCode::CONFLICT,
+            ApiError::Gone(_) => StatusCode::GONE,
             ApiError::PreconditionFailed => StatusCode::PRECONDITION_FAILED,
             ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -372,6 +379,7 @@ mod tests {
                 },
                 409,
             ),
+            (ApiError::Gone("x".into()), 410),
             (ApiError::PreconditionFailed, 412),
             (ApiError::PayloadTooLarge(1), 413),
             (ApiError::UnsupportedMediaType("x".into()), 415),
@@ -407,6 +415,7 @@ mod tests {
                 detail: "x".into(),
                 allowed: Vec::new(),
             },
+            ApiError::Gone("x".into()),
             ApiError::PreconditionFailed,
             ApiError::PayloadTooLarge(1),
             ApiError::UnsupportedMediaType("x".into()),
@@ -421,6 +430,7 @@ mod tests {
             "contact-not-allowed",
             "contact-restricted",
             "sms-consent-missing",
+            "no-iep",
             "unprocessable",
         ] {
             cases.push(unprocessable(kind));

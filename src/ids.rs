@@ -98,6 +98,16 @@ id_type!(
     "concern event id"
 );
 id_type!(
+    /// An IEP collaboration note's id.
+    IepNoteId,
+    "IEP note id"
+);
+id_type!(
+    /// An action item's id (an item of an IEP note).
+    ActionItemId,
+    "action item id"
+);
+id_type!(
     /// An audit event's id.
     AuditEventId,
     "audit event id"

@@ -15,7 +15,7 @@ use crate::http::check::{DATE_PATTERN, DATE_TIME_PATTERN};
     info(
         title = "Liaison",
         description = "The system of record and JSON API for a school's family relations: families, \
-guardians, students and the links between them, every contact with them, and the concerns they raise.\n\nEvery `/v1` request carries \
+guardians, students and the links between them, every contact with them, the concerns they raise, and the notes staff and parents write together around a student's IEP.\n\nEvery `/v1` request carries \
 `Authorization: Bearer <JWT>`; each operation names the scope it needs. Errors are RFC 9457 \
 `application/problem+json`. Lists are keyset-paginated with `limit` and `cursor`. Single \
 resources carry `version` and an `ETag`; PATCH (JSON Merge Patch) and DELETE honour `If-Match`. \
@@ -31,6 +31,7 @@ Creating POSTs honour `Idempotency-Key`.",
         (name = "links", description = "Which adult stands in which relation to which child."),
         (name = "communications", description = "Every contact with a family, logged."),
         (name = "concerns", description = "What families and staff raise, worked from open to closed."),
+        (name = "iep", description = "Notes that staff and parents write together around a student's IEP, with action items; every read is audited."),
         (name = "settings", description = "A school's settings."),
         (name = "audit", description = "Who wrote what, when and why; a student's access log."),
         (name = "changes", description = "Every create, update and archive, in commit order, for incremental sync."),

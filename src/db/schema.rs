@@ -228,6 +228,48 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    iep_notes (id) {
+        id -> Text,
+        school_id -> Text,
+        student_id -> Text,
+        family_id -> Text,
+        kind -> Text,
+        title -> Nullable<Text>,
+        body -> Nullable<Text>,
+        meeting_date -> Nullable<Date>,
+        visibility -> Text,
+        author -> Text,
+        author_role -> Text,
+        acknowledged_at -> Nullable<Timestamp>,
+        acknowledged_by -> Nullable<Text>,
+        version -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        archived_at -> Nullable<Timestamp>,
+        destroyed_at -> Nullable<Timestamp>,
+        destroyed_by -> Nullable<Text>,
+        destroyed_reason -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    iep_action_items (id) {
+        id -> Text,
+        school_id -> Text,
+        note_id -> Text,
+        student_id -> Text,
+        position -> Integer,
+        description -> Text,
+        owner -> Text,
+        due_on -> Nullable<Date>,
+        done_at -> Nullable<Timestamp>,
+        done_by -> Nullable<Text>,
+    }
+}
+
+diesel::joinable!(iep_action_items -> iep_notes (note_id));
+
 diesel::allow_tables_to_appear_in_same_query!(
     communications,
     concern_events,
@@ -241,4 +283,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     audit_events,
     changes,
     change_sequences,
+    iep_notes,
+    iep_action_items,
 );

@@ -31,6 +31,11 @@ text_enum! {
         Comment => "comment",
         /// A family rated an outcome.
         Rate => "rate",
+        /// A record whose every read is audited (an IEP note) was read: recorded with no
+        /// change record, since nothing changed.
+        Read => "read",
+        /// A record's content was destroyed on request; a tombstone remains.
+        Destroy => "destroy",
     }
 }
 
@@ -65,7 +70,23 @@ text_enum! {
         ConcernComments => "concern_comments",
         /// A school's settings.
         Settings => "settings",
+        /// IEP collaboration notes (with their action items).
+        IepNotes => "iep_notes",
     }
+}
+
+/// A read to record: what the audit event of an audited read names (the caller, time, request
+/// and purpose come from the write's context).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Read {
+    /// The kind of record read.
+    pub resource_type: ResourceType,
+    /// The record read, or for a list the student whose records were listed.
+    pub resource_id: String,
+    /// The family the records concern.
+    pub family_id: Option<String>,
+    /// The student the records concern: the read shows in this child's access log.
+    pub student_id: Option<String>,
 }
 
 /// Who is writing and when: what every audit event of the write carries.
@@ -290,6 +311,31 @@ impl<'a> Tx<'a> {
             operation,
             version: row.version(),
         });
+    }
+
+    /// Records reads of records whose every read is audited (IEP notes): an audit event each,
+    /// `action: read`, and no change record (nothing changed, so the change feed has nothing to
+    /// serve). This is the only way a read writes, and it goes through the one write path like
+    /// any write: the handler runs it as a small write of its own (or inside the write that
+    /// answered with the content), and answers only once it is committed.
+    pub fn record_reads(&mut self, reads: impl IntoIterator<Item = Read>) {
+        let caller = &self.ctx.caller;
+        for read in reads {
+            self.audit.push(AuditRow {
+                id: AuditEventId::new(),
+                school_id: caller.school_id.clone(),
+                occurred_at: self.ctx.now,
+                actor: caller.sub.clone(),
+                actor_role: caller.role.as_str().to_string(),
+                action: Action::Read,
+                resource_type: read.resource_type,
+                resource_id: read.resource_id,
+                family_id: read.family_id,
+                student_id: read.student_id,
+                request_id: caller.request_id.clone(),
+                purpose: caller.purpose.clone(),
+            });
+        }
     }
 
     /// Appends the collected audit events and change records. The change records take their

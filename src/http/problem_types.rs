@@ -145,6 +145,13 @@ problem_types! {
         "The requested status change is not allowed from the resource's current status, or \
          not for this caller. `allowed` lists the moves that are legal now.",
         "Choose one of the moves in `allowed`, or fetch the resource to see its status.");
+    /// 410: destroyed on request.
+    GONE = ("gone", Some(410), "Gone",
+        "The resource existed, but its content was destroyed on request (an IEP note, under \
+         IDEA 34 CFR 300.624). Only a tombstone remains: its id, kind and dates, and who \
+         destroyed it, when and why, which `detail` states. It will not come back.",
+        "Do not retry. Remove the resource from local copies; the audit log keeps the record \
+         of its destruction.");
     /// 412.
     PRECONDITION_FAILED = ("precondition-failed", Some(412), "Precondition failed",
         "The resource has changed since the version named in `If-Match`: someone else wrote \
@@ -194,6 +201,12 @@ problem_types! {
         "The communication is an outbound SMS, but the guardian (or the household) has not \
          agreed to text messages (`sms_opt_in` is false).",
         "Use another channel, or record the guardian's consent (`sms_opt_in: true`) first.");
+    /// 422: an IEP note for a student without an IEP.
+    NO_IEP = ("no-iep", Some(422), "Student has no IEP",
+        "IEP collaboration notes are kept only for a student with an IEP, and this student's \
+         `has_iep` is false.",
+        "Check the student. If the student now has an IEP, set `has_iep: true` on the student \
+         first (families:write), then write the note. Nothing was written.");
     /// 431.
     HEADERS_TOO_LARGE = ("headers-too-large", Some(431), "Request headers too large",
         "The request's header fields together are larger than the service reads (16 KiB).",
@@ -222,13 +235,14 @@ pub fn find(slug: &str) -> Option<&'static ProblemType> {
 /// The kind of problem for a bare HTTP status (a component's refusal): the one kind that stands
 /// for that status in general, else `HTTP_ERROR`.
 pub fn for_status(status: u16) -> &'static ProblemType {
-    const GENERAL: [&ProblemType; 14] = [
+    const GENERAL: [&ProblemType; 15] = [
         &BAD_REQUEST,
         &UNAUTHORIZED,
         &FORBIDDEN,
         &NOT_FOUND,
         &METHOD_NOT_ALLOWED,
         &CONFLICT,
+        &GONE,
         &PRECONDITION_FAILED,
         &PAYLOAD_TOO_LARGE,
         &URI_TOO_LONG,

@@ -7,6 +7,7 @@ pub mod concerns;
 pub mod families;
 pub mod guardians;
 pub mod health;
+pub mod iep;
 pub mod links;
 pub mod me;
 pub mod problems;
@@ -65,6 +66,7 @@ pub fn configure(cfg: &mut impl Register) {
     links::configure(cfg);
     communications::configure(cfg);
     concerns::configure(cfg);
+    iep::configure(cfg);
     settings::configure(cfg);
     timeline::configure(cfg);
     problems::configure(cfg);

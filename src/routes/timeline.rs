@@ -11,7 +11,8 @@ use validator::Validate;
 use super::communications::store::{is_time_key, parse_time_key, time_key};
 use super::communications::{self, Communication};
 use super::concerns::{self, Concern};
-use super::{families, ReadErrors};
+use super::families;
+use super::iep::{self, IepNote};
 use crate::auth::policy::Viewer;
 use crate::auth::{Caller, Scope};
 use crate::domain::text_enum;
@@ -32,6 +33,8 @@ text_enum! {
         Communication => "communication",
         /// A concern, placed at when it was raised.
         Concern => "concern",
+        /// An IEP note shared with the family, placed at when it was written.
+        IepNote => "iep_note",
     }
 }
 
@@ -53,6 +56,10 @@ pub struct TimelineEntry {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(nullable = false)]
     pub concern: Option<Concern>,
+    /// The IEP note, for `kind: iep_note`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    pub iep_note: Option<IepNote>,
 }
 
 /// Paging of a timeline.
@@ -69,13 +76,16 @@ pub struct TimelineQuery {
 
 /// A family's timeline
 ///
-/// The family's communications and (for callers with `concerns:read`) concerns, merged newest
-/// first and keyset-paginated, so a deep page costs what the first does; a guardian sees what
-/// they may see of each. Scope: `communications:read`.
+/// The family's communications, (for callers with `concerns:read`) concerns and (for callers
+/// with `iep:read`) IEP notes, merged newest first and keyset-paginated, so a deep page costs
+/// what the first does; a guardian sees what they may see of each (of IEP notes, those shared
+/// with the family about a child they may see). A page that carries IEP notes is recorded in
+/// the audit log (a read per child) before it is sent; if it cannot be, the answer is a 503.
+/// Scope: `communications:read`.
 #[utoipa::path(
     tag = "families",
     params(("id" = Uuid, Path, description = "The family's id"), TimelineQuery),
-    responses((status = 200, description = "A page of the timeline", body = Page<TimelineEntry>), ReadErrors),
+    responses((status = 200, description = "A page of the timeline", body = Page<TimelineEntry>), iep::AuditedReadErrors),
     security(("bearer" = []))
 )]
 #[get("/v1/families/{id}/timeline")]
@@ -91,9 +101,11 @@ pub async fn family_timeline(
     let family = FamilyId(id.into_inner());
     let page = PageRequest::new(q.limit, q.cursor.as_deref(), is_time_key)?;
     let now = state.clock.now();
-    let result = state
+    let reader = caller.clone();
+    let (result, reads) = state
         .db
         .read(move |conn| {
+            let caller = reader;
             let viewer = Viewer::resolve(conn, &caller, now.date())?;
             families::store::find(conn, &viewer, family)?;
             let after = page.after.as_deref().and_then(parse_time_key);
@@ -116,6 +128,7 @@ pub async fn family_timeline(
                     at: c.occurred_at,
                     communication: Some(c),
                     concern: None,
+                    iep_note: None,
                 };
                 (key, entry)
             })
@@ -132,14 +145,46 @@ pub async fn family_timeline(
                         at: c.created_at,
                         communication: None,
                         concern: Some(c),
+                        iep_note: None,
                     };
                     (key, entry)
                 }));
-                entries.sort_by_key(|(_, e)| std::cmp::Reverse((e.at, e.id)));
-                entries.truncate(page.fetch() as usize);
             }
-            Ok(page.finish(entries, |(key, _)| key.clone(), |(_, entry)| entry))
+            if caller.scopes.contains(Scope::IepRead) {
+                let rows =
+                    iep::store::family_page(conn, &viewer, family, after.as_ref(), page.fetch())?;
+                let ids: Vec<_> = rows.iter().map(|r| r.id).collect();
+                let items = iep::store::items_of(conn, &viewer.school_id, &ids)?;
+                entries.extend(iep::store::with_items(rows, items).into_iter().map(
+                    |(row, items)| {
+                        let key = time_key(row.created_at, row.id);
+                        let n = row.view(items);
+                        let entry = TimelineEntry {
+                            kind: TimelineKind::IepNote,
+                            id: n.id,
+                            at: n.created_at,
+                            communication: None,
+                            concern: None,
+                            iep_note: Some(n),
+                        };
+                        (key, entry)
+                    },
+                ));
+            }
+            entries.sort_by_key(|(_, e)| std::cmp::Reverse((e.at, e.id)));
+            entries.truncate(page.fetch() as usize);
+            let result = page.finish(entries, |(key, _)| key.clone(), |(_, entry)| entry);
+            // The notes the page carries are read: one audit event per child.
+            let notes: Vec<(String, String)> = result
+                .data
+                .iter()
+                .filter_map(|e| e.iep_note.as_ref())
+                .map(|n| (n.student_id.to_string(), n.family_id.to_string()))
+                .collect();
+            let reads = iep::student_reads(notes.iter().map(|(s, f)| (s.as_str(), f.as_str())));
+            Ok((result, reads))
         })
         .await?;
+    iep::record_reads(&state, &caller, reads).await?;
     Ok(pagination::respond(&req, &result))
 }

@@ -15,6 +15,7 @@ mod conventions;
 mod families;
 mod guardian_access;
 mod guardians;
+mod iep;
 mod links;
 mod me;
 mod request_checks;

@@ -41,6 +41,7 @@ struct Household {
     student: String,
     communication: String,
     concern: String,
+    iep_note: String,
 }
 
 async fn household(app: &TestApp) -> Household {
@@ -69,12 +70,29 @@ async fn household(app: &TestApp) -> Household {
         .await;
     res.assert_status(201);
     let concern = res.id();
+    app.patch(
+        &format!("/v1/students/{student}"),
+        &t,
+        json!({"has_iep": true}),
+    )
+    .await
+    .assert_status(200);
+    let res = app
+        .post(
+            &format!("/v1/students/{student}/iep-notes"),
+            &t,
+            json!({"kind": "meeting_note", "title": "Review", "body": "Notes"}),
+        )
+        .await;
+    res.assert_status(201);
+    let iep_note = res.id();
     Household {
         family,
         guardian,
         student,
         communication,
         concern,
+        iep_note,
     }
 }
 
@@ -779,8 +797,12 @@ fn body_operations(doc: &Value, h: &Household) -> Vec<(Method, String)> {
                 | "/v1/families/{id}/guardians"
                 | "/v1/families/{id}/students" => template.replace("{id}", &h.family),
                 "/v1/guardians/{id}" => template.replace("{id}", &h.guardian),
-                "/v1/students/{id}" | "/v1/students/{id}/guardians" => {
-                    template.replace("{id}", &h.student)
+                "/v1/students/{id}"
+                | "/v1/students/{id}/guardians"
+                | "/v1/students/{id}/iep-notes"
+                | "/v1/students/{id}/iep-notes/destroy" => template.replace("{id}", &h.student),
+                "/v1/iep-notes/{id}" | "/v1/iep-notes/{id}/acknowledge" => {
+                    template.replace("{id}", &h.iep_note)
                 }
                 "/v1/students/{id}/guardians/{guardian_id}" => template
                     .replace("{id}", &h.student)

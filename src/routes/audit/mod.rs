@@ -28,7 +28,7 @@ pub(crate) fn configure(cfg: &mut impl crate::routes::Register) {
 /// List audit events
 ///
 /// Every recorded write of the school — create, update, archive, transition, acknowledge,
-/// comment, rate — newest first: who (`actor`, `actor_role`), what (`action`, `resource_type`,
+/// comment, rate, destroy — and every read of IEP notes (`read`), newest first: who (`actor`, `actor_role`), what (`action`, `resource_type`,
 /// `resource_id`, and the family and student the record concerns), when, from which request,
 /// and why (`purpose`, from the writer's `X-Purpose`). The log is append-only.
 ///

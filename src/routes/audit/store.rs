@@ -5,7 +5,9 @@ use chrono::{DateTime, NaiveDateTime};
 use diesel::prelude::*;
 
 use super::wire::{AccessLogEntry, AuditEvent};
-use crate::db::schema::{audit_events as events, communications, concern_events, concerns};
+use crate::db::schema::{
+    audit_events as events, communications, concern_events, concerns, iep_notes,
+};
 use crate::db::{Action, DbConnection, MultiBackend, ResourceType};
 use crate::ids::{AuditEventId, FamilyId, StudentId};
 use crate::routes::utc;
@@ -174,6 +176,13 @@ fn older_than(sql: Boxed<'_>, at: NaiveDateTime, id: AuditEventId) -> Boxed<'_> 
 /// concern). An event on a record kept among staff — a safeguarding concern, an internal
 /// note — would tell the family the record exists, so it is left out; so is any kind of record
 /// this list does not know yet (fail closed: a new kind shows only once it is added here).
+///
+/// IEP notes: the events on family-visible notes of the child, the reads named by the child
+/// (a list of the child's notes, a timeline or action-item page that carried them: these say
+/// that someone read the child's IEP notes, not which), and every destruction, which the
+/// family is owed the record of (IDEA 34 CFR 300.624). The access log is already confined to a
+/// child the guardian may see, so these need no family of their own: a guardian of another
+/// household linked to the child sees them too.
 fn shared_with_family<'a>(sql: Boxed<'a>, school: &str, family: FamilyId) -> Boxed<'a> {
     const SHARED: &str = "family";
     let shared_communications = communications::table
@@ -196,6 +205,10 @@ fn shared_with_family<'a>(sql: Boxed<'a>, school: &str, family: FamilyId) -> Box
             ),
         )
         .select(concern_events::id);
+    let shared_notes = iep_notes::table
+        .filter(iep_notes::school_id.eq(school.to_string()))
+        .filter(iep_notes::visibility.eq(SHARED))
+        .select(iep_notes::id);
     let of_family = events::family_id.eq(family);
     sql.filter(
         events::resource_type
@@ -212,7 +225,14 @@ fn shared_with_family<'a>(sql: Boxed<'a>, school: &str, family: FamilyId) -> Box
             .or(events::resource_type
                 .eq(ResourceType::ConcernComments)
                 .and(events::family_id.eq(family))
-                .and(events::resource_id.eq_any(shared_comments))),
+                .and(events::resource_id.eq_any(shared_comments)))
+            .or(events::resource_type.eq(ResourceType::IepNotes).and(
+                events::resource_id
+                    .eq_any(shared_notes)
+                    .nullable()
+                    .or(events::resource_id.nullable().eq(events::student_id))
+                    .or(events::action.eq(Action::Destroy).nullable()),
+            )),
     )
 }
 

@@ -32,7 +32,7 @@ pub(crate) fn configure(cfg: &mut impl crate::routes::Register) {
 /// visible only once every change before it is committed. Only kinds of record the caller may
 /// also read are served (`families:read` for families, guardians, students and links,
 /// `communications:read` for communications, `concerns:read` for concerns, their comments and
-/// the settings, which `GET /v1/settings` serves with that scope).
+/// the settings, which `GET /v1/settings` serves with that scope, `iep:read` for IEP notes).
 ///
 /// Scope: `changes:read`.
 #[utoipa::path(
@@ -149,6 +149,7 @@ pub fn read_scope(kind: ResourceType) -> Scope {
         ResourceType::Concerns | ResourceType::ConcernComments | ResourceType::Settings => {
             Scope::ConcernsRead
         }
+        ResourceType::IepNotes => Scope::IepRead,
     }
 }
 

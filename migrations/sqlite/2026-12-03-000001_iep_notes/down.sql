@@ -1,0 +1,2 @@
+DROP TABLE iep_action_items;
+DROP TABLE iep_notes;
