@@ -35,7 +35,7 @@ pub struct AppState {
     /// The time, as the service sees it.
     pub clock: Clock,
     /// Which paths and methods exist, for 404/405.
-    pub routes: RouteTable,
+    pub routes: &'static RouteTable,
 }
 
 impl AppState {
@@ -70,7 +70,7 @@ impl AppState {
             db,
             keys,
             clock,
-            routes: RouteTable::from_openapi(&openapi::document()),
+            routes: openapi::routes(),
         }
     }
 }
@@ -89,7 +89,7 @@ pub fn app(
     >,
 > {
     // The workers register the handlers with actix alone: the OpenAPI document is built once,
-    // by `openapi::document()`.
+    // by `openapi::json()` and `openapi::routes()`.
     let app = App::new().configure(routes::configure);
     let mut cors = Cors::default()
         .allowed_methods(["GET", "POST", "PATCH", "DELETE"])

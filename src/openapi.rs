@@ -4,6 +4,8 @@
 use serde_json::{json, Value};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::OpenApi as Document;
+
+use crate::http::routing::RouteTable;
 use utoipa::{Modify, OpenApi};
 use utoipa_actix_web::AppExt;
 
@@ -469,25 +471,44 @@ fn add_date_patterns(value: &mut Value) {
     }
 }
 
-/// The complete document, as `/v1/openapi.json` serves it; built once per process.
+/// The complete document, as `/v1/openapi.json` serves it. Built anew on each call: the server
+/// keeps only what it needs of it (see [`json`] and [`routes`]).
 pub fn document() -> Document {
-    static DOCUMENT: std::sync::OnceLock<Document> = std::sync::OnceLock::new();
-    DOCUMENT
-        .get_or_init(|| {
-            let (_, api) = actix_web::App::new()
-                .into_utoipa_app()
-                .openapi(base())
-                .configure(|cfg| crate::routes::configure(cfg))
-                .split_for_parts();
-            finish(api)
-        })
-        .clone()
+    let (_, api) = actix_web::App::new()
+        .into_utoipa_app()
+        .openapi(base())
+        .configure(|cfg| crate::routes::configure(cfg))
+        .split_for_parts();
+    finish(api)
+}
+
+/// What the server keeps of the document: its compact JSON and the route table derived from it.
+/// The document itself (utoipa's tree of every path and schema) is dropped once these are made:
+/// kept for the life of the process it held several MiB that nothing read again.
+struct Built {
+    json: String,
+    routes: RouteTable,
+}
+
+fn built() -> &'static Built {
+    static BUILT: std::sync::OnceLock<Built> = std::sync::OnceLock::new();
+    BUILT.get_or_init(|| {
+        let api = document();
+        Built {
+            json: serde_json::to_string(&api).unwrap_or_default(),
+            routes: RouteTable::from_openapi(&api),
+        }
+    })
 }
 
 /// The document as compact JSON, as `/v1/openapi.json` serves it; serialized once per process.
 pub fn json() -> &'static str {
-    static JSON: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-    JSON.get_or_init(|| serde_json::to_string(&document()).unwrap_or_default())
+    &built().json
+}
+
+/// The route table of the document's paths; built once per process.
+pub fn routes() -> &'static RouteTable {
+    &built().routes
 }
 
 /// The document as pretty JSON, as committed in `openapi/v1.json`.
