@@ -15,7 +15,8 @@ use crate::http::check::{DATE_PATTERN, DATE_TIME_PATTERN};
     info(
         title = "Liaison",
         description = "The system of record and JSON API for a school's family relations: families, \
-guardians, students and the links between them, every contact with them, and the concerns they raise.\n\nEvery `/v1` request carries \
+guardians, students and the links between them, every contact with them, the concerns they raise, \
+and the admissions pipeline that brings new families in.\n\nEvery `/v1` request carries \
 `Authorization: Bearer <JWT>`; each operation names the scope it needs. Errors are RFC 9457 \
 `application/problem+json`. Lists are keyset-paginated with `limit` and `cursor`. Single \
 resources carry `version` and an `ETag`; PATCH (JSON Merge Patch) and DELETE honour `If-Match`. \
@@ -32,6 +33,7 @@ Creating POSTs honour `Idempotency-Key`.",
         (name = "communications", description = "Every contact with a family, logged."),
         (name = "concerns", description = "What families and staff raise, worked from open to closed."),
         (name = "settings", description = "A school's settings."),
+        (name = "admissions", description = "The admissions pipeline: stages, applicants, enrolment and the funnel."),
         (name = "audit", description = "Who wrote what, when and why; a student's access log."),
         (name = "changes", description = "Every create, update and archive, in commit order, for incremental sync."),
         (name = "me", description = "Who the token speaks for."),
@@ -69,7 +71,15 @@ const IDENTIFIER: &str = r"^[^\s\u0000-\u001F\u007F-\u009F]([^\u0000-\u001F\u007
 /// Query strings never carry NUL.
 const NO_NUL: &str = r"^[^\u0000]*$";
 /// The properties validated as identifiers rather than free text.
-const IDENTIFIER_FIELDS: [&str; 2] = ["external_id", "grade_level"];
+const IDENTIFIER_FIELDS: [&str; 7] = [
+    "external_id",
+    "grade_level",
+    "applying_for_grade",
+    "entry_term",
+    "family_external_id",
+    "student_external_id",
+    "stage",
+];
 
 /// Final touches once the handlers are in: what the validators enforce but derives cannot say.
 /// Bounded text gets the pattern of its validator, string query parameters refuse NUL, and

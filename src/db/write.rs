@@ -65,6 +65,10 @@ text_enum! {
         ConcernComments => "concern_comments",
         /// A school's settings.
         Settings => "settings",
+        /// The stages of a school's admissions pipeline.
+        AdmissionStages => "admission_stages",
+        /// Applicants: prospective students and their households.
+        Applicants => "applicants",
     }
 }
 

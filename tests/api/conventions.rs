@@ -801,6 +801,7 @@ fn every_operation() -> Vec<(Method, String)> {
                 concrete = concrete.replace(param, &uuid::Uuid::now_v7().to_string());
             }
             concrete = concrete.replace("{slug}", "validation");
+            concrete = concrete.replace("{stage}", "tour");
             assert!(
                 !concrete.contains('{'),
                 "a path parameter to fill in: {path}"

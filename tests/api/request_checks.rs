@@ -41,6 +41,7 @@ struct Household {
     student: String,
     communication: String,
     concern: String,
+    applicant: String,
 }
 
 async fn household(app: &TestApp) -> Household {
@@ -69,12 +70,22 @@ async fn household(app: &TestApp) -> Household {
         .await;
     res.assert_status(201);
     let concern = res.id();
+    let res = app
+        .post(
+            "/v1/admissions/applicants",
+            &t,
+            json!({"given_name": "Lu", "family_name": "Doe", "guardian": {"name": "Ana Doe"}}),
+        )
+        .await;
+    res.assert_status(201);
+    let applicant = res.id();
     Household {
         family,
         guardian,
         student,
         communication,
         concern,
+        applicant,
     }
 }
 
@@ -791,6 +802,10 @@ fn body_operations(doc: &Value, h: &Household) -> Vec<(Method, String)> {
                 "/v1/concerns/{id}"
                 | "/v1/concerns/{id}/comments"
                 | "/v1/concerns/{id}/transitions" => template.replace("{id}", &h.concern),
+                "/v1/admissions/stages/{stage}" => template.replace("{stage}", "tour"),
+                "/v1/admissions/applicants/{id}"
+                | "/v1/admissions/applicants/{id}/transitions"
+                | "/v1/admissions/applicants/{id}/enroll" => template.replace("{id}", &h.applicant),
                 t if !t.contains('{') => t.to_string(),
                 t => panic!("a new endpoint with a body: add {t} here"),
             };

@@ -32,7 +32,8 @@ pub(crate) fn configure(cfg: &mut impl crate::routes::Register) {
 /// visible only once every change before it is committed. Only kinds of record the caller may
 /// also read are served (`families:read` for families, guardians, students and links,
 /// `communications:read` for communications, `concerns:read` for concerns, their comments and
-/// the settings, which `GET /v1/settings` serves with that scope).
+/// the settings, which `GET /v1/settings` serves with that scope, `admissions:read` for
+/// admission stages and applicants).
 ///
 /// Scope: `changes:read`.
 #[utoipa::path(
@@ -149,6 +150,7 @@ pub fn read_scope(kind: ResourceType) -> Scope {
         ResourceType::Concerns | ResourceType::ConcernComments | ResourceType::Settings => {
             Scope::ConcernsRead
         }
+        ResourceType::AdmissionStages | ResourceType::Applicants => Scope::AdmissionsRead,
     }
 }
 
@@ -272,6 +274,8 @@ mod tests {
                 ResourceType::Students,
                 ResourceType::Links,
                 ResourceType::Communications,
+                ResourceType::AdmissionStages,
+                ResourceType::Applicants,
             ])
         );
         // The admin reads every kind: no filter at all.
