@@ -394,9 +394,12 @@ async fn answers_send_every_property_the_document_requires_and_no_other() {
             format!("/v1/families/{family}/timeline"),
             "Page_TimelineEntry",
         ),
-        ("/v1/admissions/stages".to_string(), "StageList"),
+        ("/v1/admissions/stages".to_string(), "Page_Stage"),
         ("/v1/admissions/stages/tour".to_string(), "Stage"),
-        (format!("/v1/admissions/applicants/{applicant}"), "Applicant"),
+        (
+            format!("/v1/admissions/applicants/{applicant}"),
+            "Applicant",
+        ),
         ("/v1/admissions/applicants".to_string(), "Page_Applicant"),
         (
             format!("/v1/admissions/applicants/{applicant}/history"),

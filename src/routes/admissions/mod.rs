@@ -15,7 +15,7 @@ use self::store::{ApplicantRow, Cohort, Filters, StageRow};
 pub use self::wire::{
     Applicant, ApplicantInput, ApplicantPatch, ChecklistItem, ChecklistState, EnrollInput, Funnel,
     FunnelQuery, FunnelSource, FunnelStage, GuardianContact, HistoryQuery, ListApplicantsQuery,
-    MoveInput, Source, Stage, StageInput, StageKind, StageList, StagePatch, StageStay,
+    ListStagesQuery, MoveInput, Source, Stage, StageInput, StageKind, StagePatch, StageStay,
 };
 use super::families::{self, Family, FamilyInput};
 use super::guardians::{self, GuardianInput};
@@ -213,20 +213,33 @@ fn check_items(pipeline: &[StageRow], checklist: &BTreeMap<String, bool>) -> Res
 /// waitlisted: `open`; declined, withdrawn: `lost`) on first use. Scope: `admissions:read`.
 #[utoipa::path(
     tag = "admissions",
-    responses((status = 200, description = "The stages, by position", body = StageList), ReadErrors),
+    params(ListStagesQuery),
+    responses((status = 200, description = "A page of stages, by position", body = Page<Stage>), ReadErrors),
     security(("bearer" = []))
 )]
 #[get("/v1/admissions/stages")]
 pub async fn list_stages(
+    req: HttpRequest,
     caller: Caller,
     state: web::Data<AppState>,
+    query: Query<ListStagesQuery>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Scope::AdmissionsRead)?;
+    let q = query.0;
+    let page = PageRequest::new(q.limit, q.cursor.as_deref(), |k| k.parse::<i32>().is_ok())?;
     let pipeline = pipeline_for_read(&state, &caller).await?;
-    Ok(HttpResponse::Ok().json(StageList {
-        data: pipeline.iter().map(StageRow::view).collect(),
-        next_cursor: None,
-    }))
+    let after: i32 = page
+        .after
+        .as_deref()
+        .and_then(|k| k.parse().ok())
+        .unwrap_or(0);
+    let rows: Vec<StageRow> = pipeline
+        .into_iter()
+        .filter(|s| s.position > after)
+        .take(page.fetch() as usize)
+        .collect();
+    let result = page.finish(rows, |s| s.position.to_string(), |s| s.view());
+    Ok(pagination::respond(&req, &result))
 }
 
 /// Add a stage
@@ -359,7 +372,13 @@ pub async fn update_stage(
             next.position = position;
             let after: Vec<StageRule> = pipeline
                 .iter()
-                .map(|s| if s.id == next.id { next.rule() } else { s.rule() })
+                .map(|s| {
+                    if s.id == next.id {
+                        next.rule()
+                    } else {
+                        s.rule()
+                    }
+                })
                 .collect();
             pipeline::check_pipeline(&after, &next.key).map_err(pipeline_refused)?;
             renumber(tx, &pipeline, &order, Some(current.id))?;
@@ -524,7 +543,9 @@ pub async fn create_applicant(
                     None => pipeline
                         .iter()
                         .find(|s| s.kind == StageKind::Open)
-                        .ok_or_else(|| ApiError::Conflict("the pipeline has no open stage".into()))?,
+                        .ok_or_else(|| {
+                            ApiError::Conflict("the pipeline has no open stage".into())
+                        })?,
                 };
                 if stage.kind == StageKind::Won {
                     return Err(ApiError::unprocessable_field(
@@ -754,7 +775,11 @@ pub async fn list_applicant_history(
     caller.require(Scope::AdmissionsRead)?;
     let id = ApplicantId(id.into_inner());
     let q = query.0;
-    let page = PageRequest::new(q.limit, q.cursor.as_deref(), communications::store::is_time_key)?;
+    let page = PageRequest::new(
+        q.limit,
+        q.cursor.as_deref(),
+        communications::store::is_time_key,
+    )?;
     let school = caller.school_id.clone();
     let now = state.clock.now();
     let result = state
@@ -773,7 +798,7 @@ enum Enrolled {
     /// Made now.
     Made(Created),
     /// Already made before: the family, as it is.
-    Already(Family),
+    Already(Box<Family>),
 }
 
 /// Enrol an applicant
@@ -830,7 +855,7 @@ pub async fn enroll_applicant(
         .await?;
     Ok(match outcome {
         Enrolled::Made(created) => created.response(),
-        Enrolled::Already(family) => single(&family, family.version),
+        Enrolled::Already(family) => single(&*family, family.version),
     })
 }
 
@@ -851,7 +876,7 @@ fn enroll(tx: &mut Tx<'_>, id: ApplicantId, input: EnrollInput) -> Result<Enroll
         .any(|s| s.key == current.stage && s.kind == StageKind::Won);
     if let (Some(family), true) = (current.family_id, in_won) {
         let family = families::store::find(tx.conn(), &viewer, family)?;
-        return Ok(Enrolled::Already(family.view(&viewer)));
+        return Ok(Enrolled::Already(Box::new(family.view(&viewer))));
     }
     let done = current.done();
     pipeline::judge_move(
@@ -877,7 +902,7 @@ fn enroll(tx: &mut Tx<'_>, id: ApplicantId, input: EnrollInput) -> Result<Enroll
             now,
         )?;
         let family = families::store::find(tx.conn(), &viewer, family)?;
-        return Ok(Enrolled::Already(family.view(&viewer)));
+        return Ok(Enrolled::Already(Box::new(family.view(&viewer))));
     }
     let contact = current.guardian();
     // The family.

@@ -201,7 +201,9 @@ pub fn judge_move(
         return Ok(());
     } else if current.is_some_and(|c| c.kind == StageKind::Lost) && role != Role::Admin {
         return Err(MoveRefusal::Illegal {
-            detail: format!("an applicant in `{from}` (a closed stage) is enrolled only by an admin"),
+            detail: format!(
+                "an applicant in `{from}` (a closed stage) is enrolled only by an admin"
+            ),
             allowed: legal_moves(stages, from, role),
         });
     }
@@ -308,7 +310,12 @@ mod tests {
     fn pipeline() -> Vec<StageRule> {
         vec![
             stage("inquiry", 1, StageKind::Open, &[]),
-            stage("application", 2, StageKind::Open, &[("form", true), ("extra", false)]),
+            stage(
+                "application",
+                2,
+                StageKind::Open,
+                &[("form", true), ("extra", false)],
+            ),
             stage("offer", 3, StageKind::Open, &[("deposit", true)]),
             stage("enrolled", 4, StageKind::Won, &[]),
             stage("declined", 5, StageKind::Lost, &[]),
@@ -435,7 +442,14 @@ mod tests {
             Ok(())
         );
         assert_eq!(
-            judge_move(&p, "application", "declined", Role::Admissions, false, &none),
+            judge_move(
+                &p,
+                "application",
+                "declined",
+                Role::Admissions,
+                false,
+                &none
+            ),
             Ok(())
         );
         // Enrolment is a move forward.

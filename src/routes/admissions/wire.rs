@@ -9,7 +9,9 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 use validator::Validate;
 
-use crate::domain::{identifier, plain_text, text_enum, E164Phone, Email, LanguageTag, Relationship};
+use crate::domain::{
+    identifier, plain_text, text_enum, E164Phone, Email, LanguageTag, Relationship,
+};
 
 /// What a stage key and a checklist item key look like.
 pub const KEY_PATTERN: &str = "^[a-z][a-z0-9_]{0,49}$";
@@ -67,11 +69,19 @@ text_enum! {
 #[serde(deny_unknown_fields)]
 pub struct ChecklistItem {
     /// The item's key, unique within the school's pipeline.
-    #[schema(pattern = "^[a-z][a-z0-9_]{0,49}$", max_length = 50, example = "application_form")]
+    #[schema(
+        pattern = "^[a-z][a-z0-9_]{0,49}$",
+        max_length = 50,
+        example = "application_form"
+    )]
     #[validate(custom(function = stage_key))]
     pub key: String,
     /// What is to be done.
-    #[schema(min_length = 1, max_length = 200, example = "Application form received")]
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        example = "Application form received"
+    )]
     #[validate(length(min = 1, max = 200), custom(function = plain_text))]
     pub label: String,
     /// An applicant cannot move on from the stage until it is done.
@@ -144,13 +154,16 @@ pub struct Stage {
     pub updated_at: DateTime<Utc>,
 }
 
-/// The list of stages: the whole pipeline, in order (it is never long, so it has one page).
-#[derive(Debug, Serialize, ToSchema)]
-pub struct StageList {
-    /// The stages, by position.
-    pub data: Vec<Stage>,
-    /// Always `null`: the pipeline is one page.
-    pub next_cursor: Option<String>,
+/// Paging of the pipeline's stages.
+#[derive(Debug, Deserialize, IntoParams, ToSchema, Validate)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct ListStagesQuery {
+    /// Items per page, 1 to 200 (default 50).
+    #[param(minimum = 1, maximum = 200)]
+    pub limit: Option<u32>,
+    /// The `next_cursor` of the previous page.
+    pub cursor: Option<String>,
 }
 
 /// The applicant's household contact: the adult the school talks to before there is a family.
@@ -221,7 +234,11 @@ pub struct ApplicantInput {
     /// The stage (its key) the applicant starts in: on create only, default the pipeline's
     /// first open stage. Afterwards it moves by transitions.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schema(pattern = "^[a-z][a-z0-9_]{0,49}$", max_length = 50, example = "inquiry")]
+    #[schema(
+        pattern = "^[a-z][a-z0-9_]{0,49}$",
+        max_length = 50,
+        example = "inquiry"
+    )]
     #[validate(custom(function = stage_key))]
     pub stage: Option<String>,
     /// The member of staff who owns the applicant (their token `sub`).
