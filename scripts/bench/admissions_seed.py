@@ -9,7 +9,7 @@ The school's default pipeline (as the server makes it on first use), N applicant
 over the past year, and their history: about MOVES entries in all (each applicant's first entry
 counts), along inquiry -> tour -> application -> interview -> assessment -> offer -> enrolled,
 some detouring by waitlisted or leaving for declined or withdrawn. Every ended stay has its
-`left_at` and `seconds`, as the server records them. Writes the ids of the applicants that are
+`left_at` and `seconds`, and is in its applicant's `stays`, as the server records them. Writes the ids of the applicants that are
 in `inquiry` (the transitions scenario moves them between inquiry and waitlisted) to FILE,
 shuffled, one a line. Reuses seed.py's loaders (executemany on SQLite, COPY on PostgreSQL).
 Standard library only.
@@ -46,7 +46,7 @@ STAGE_COLS = ("id, school_id, key, name, position, kind, checklist, version, cre
 APPLICANT_COLS = ("id, school_id, external_id, given_name, family_name, date_of_birth,"
                   " applying_for_grade, entry_term, guardian_name, guardian_email, guardian_phone,"
                   " guardian_preferred_language, guardian_relationship, guardian_sms_opt_in,"
-                  " source, stage, stage_entered_at, reached, assignee, checklist, notes,"
+                  " source, stage, stage_entered_at, reached, stays, assignee, checklist, notes,"
                   " family_id, student_id, guardian_id, version, created_at, updated_at,"
                   " archived_at")
 MOVE_COLS = ("id, school_id, applicant_id, from_stage, to_stage, note, actor, actor_role,"
@@ -123,7 +123,10 @@ def main():
         applicants.append((aid, a.school, None, f"Child {n}", f"Family {n % 997}",
                            None, str(n % 12 + 1), TERMS[n % 3], f"Parent {n}", None, None,
                            None, None, False, SOURCES[n % 6], stage, seed.ts(times[-1]),
-                           ",".join(dict.fromkeys(path)), f"staff-{n % 20 + 1}", "{}", None,
+                           ",".join(dict.fromkeys(path)),
+                           ",".join(f"{path[j]}:{(times[j + 1] - times[j]) // seed.US}"
+                                    for j in range(len(path) - 1)),
+                           f"staff-{n % 20 + 1}", "{}", None,
                            None, None, None, len(path), seed.ts(start), seed.ts(times[-1]),
                            None))
     sink.load("applicants", APPLICANT_COLS, iter(applicants), len(applicants))

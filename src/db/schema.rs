@@ -223,6 +223,7 @@ diesel::table! {
         stage -> Text,
         stage_entered_at -> Timestamp,
         reached -> Text,
+        stays -> Text,
         assignee -> Nullable<Text>,
         checklist -> Text,
         notes -> Nullable<Text>,

@@ -1085,11 +1085,11 @@ pub async fn get_funnel(
 }
 
 /// The funnel of the cohort's groups (current stage, source, stages reached, count) and its
-/// ended stays (stage, seconds), laid out by the pipeline.
+/// applicants' ended stays (`stage:seconds,…`), laid out by the pipeline.
 fn funnel(
     pipeline: &[StageRow],
     groups: &[(String, Source, String, i64)],
-    stays: Vec<(String, i64)>,
+    stays: Vec<String>,
 ) -> Funnel {
     let kind_of = |key: &str| pipeline.iter().find(|s| s.key == key).map(|s| s.kind);
     let mut reached: BTreeMap<&str, i64> = BTreeMap::new();
@@ -1116,9 +1116,13 @@ fn funnel(
             _ => open += n,
         }
     }
-    let mut durations: BTreeMap<String, Vec<i64>> = BTreeMap::new();
-    for (stage, seconds) in stays {
-        durations.entry(stage).or_default().push(seconds);
+    let mut durations: BTreeMap<&str, Vec<i64>> = BTreeMap::new();
+    for stay in stays.iter().flat_map(|s| s.split(',')) {
+        if let Some((stage, seconds)) = stay.split_once(':') {
+            if let Ok(seconds) = seconds.parse() {
+                durations.entry(stage).or_default().push(seconds);
+            }
+        }
     }
     let counts: Vec<(StageKind, i64)> = pipeline
         .iter()
@@ -1129,7 +1133,7 @@ fn funnel(
         .iter()
         .zip(conversions)
         .map(|(s, conversion)| {
-            let mut ended = durations.remove(&s.key).unwrap_or_default();
+            let mut ended = durations.remove(s.key.as_str()).unwrap_or_default();
             FunnelStage {
                 key: s.key.clone(),
                 name: s.name.clone(),

@@ -215,6 +215,7 @@ pub struct ApplicantRow {
     #[diesel(deserialize_as = crate::db::types::Stamp)]
     pub stage_entered_at: NaiveDateTime,
     pub reached: String,
+    pub stays: String,
     pub assignee: Option<String>,
     pub checklist: String,
     pub notes: Option<String>,
@@ -291,6 +292,7 @@ impl ApplicantRow {
             stage: stage.to_string(),
             stage_entered_at: now,
             reached: stage.to_string(),
+            stays: String::new(),
             assignee: None,
             checklist: "{}".into(),
             notes: None,
@@ -375,8 +377,14 @@ impl ApplicantRow {
         self.notes = input.notes;
     }
 
-    /// Moves the applicant into `stage` at `now`, remembering that it reached it.
+    /// Moves the applicant into `stage` at `now`, remembering that it reached it and how long
+    /// it stayed in the stage it leaves (as `record_move` records it in the history).
     pub fn enter(&mut self, stage: &str, now: NaiveDateTime) {
+        let seconds = (now - self.stage_entered_at).num_seconds().max(0);
+        if !self.stays.is_empty() {
+            self.stays.push(',');
+        }
+        self.stays.push_str(&format!("{}:{seconds}", self.stage));
         self.stage = stage.to_string();
         self.stage_entered_at = now;
         if !self.reached.split(',').any(|k| k == stage) {
@@ -698,19 +706,18 @@ pub fn cohort_groups(
     })
 }
 
-/// The ended stays of the cohort's applicants: `(stage, seconds)`.
+/// The ended stays of the cohort's applicants, as each applicant's `stays` text.
 pub fn cohort_stays(
     conn: &mut DbConnection,
     school: &str,
     cohort: &Cohort,
-) -> QueryResult<Vec<(String, i64)>> {
+) -> QueryResult<Vec<String>> {
     native!(conn, |c| {
-        let mut sql = moves::table
-            .inner_join(applicants::table)
-            .filter(moves::school_id.eq(school.to_string()))
+        let mut sql = applicants::table
             .filter(applicants::school_id.eq(school.to_string()))
             .filter(applicants::archived_at.is_null())
-            .filter(moves::seconds.is_not_null())
+            .filter(applicants::stays.ne(""))
+            .select(applicants::stays)
             .into_boxed();
         if let Some(from) = cohort.from {
             sql = sql.filter(applicants::created_at.ge(from));
@@ -721,7 +728,6 @@ pub fn cohort_stays(
         if let Some(t) = &cohort.entry_term {
             sql = sql.filter(applicants::entry_term.eq(t.clone()));
         }
-        sql.select((moves::to_stage, moves::seconds.assume_not_null()))
-            .load(c)
+        sql.load(c)
     })
 }
