@@ -111,7 +111,7 @@ for b in "${BACKENDS[@]}"; do
   curl -sf "$HOST/readyz" >/dev/null || die "$b: the server did not start"
   for variant in "" "?entry_term=2027-fall"; do
     name="funnel${variant:+ (entry_term)}"
-    curl -sf -H "Authorization: Bearer $TOKEN" "$HOST/v1/admissions/funnel$variant" -o "$DIR/funnel.json" ||
+    curl -sf -H "Authorization: Bearer $TOKEN" "$HOST/v1/admissions/funnel$variant" -o "$DIR/funnel${variant:+-term}.json" ||
       die "$b: the funnel failed"
     times=()
     for _ in $(seq 1 "$RUNS"); do

@@ -1459,3 +1459,119 @@ async fn the_funnel_counts_what_a_hand_count_gives() {
     )
     .await;
 }
+
+#[actix_web::test]
+async fn every_admissions_write_is_audited_fed_and_creates_are_idempotent() {
+    let app = TestApp::new().await;
+    keys(&app).await;
+    let t = staff(&app);
+    let act = |a: &str, k: &str, id: &str| (a.to_string(), k.to_string(), id.to_string());
+    let fed =
+        |k: &str, id: &str, op: &str, v: i64| (k.to_string(), id.to_string(), op.to_string(), v);
+    // An applicant: created (its first history entry is part of the create), changed, archived.
+    let before = app.recorded();
+    let body = json!({ "given_name": "Ana", "family_name": "Doe", "guardian": { "name": "Eva Doe" }, "external_id": "APP-9" });
+    let headers = [("idempotency-key", "applicant-ana")];
+    let first = app
+        .call(Method::POST, A, Some(&t), Some(&body), &headers)
+        .await;
+    first.assert_status(201);
+    let id = first.id();
+    let again = app
+        .call(Method::POST, A, Some(&t), Some(&body), &headers)
+        .await;
+    again.assert_status(201);
+    assert_eq!(again.header("idempotent-replayed").as_deref(), Some("true"));
+    assert_eq!(again.body, first.body);
+    app.patch(&format!("{A}/{id}"), &t, json!({ "notes": "Called" }))
+        .await
+        .assert_status(200);
+    app.delete(&format!("{A}/{id}"), &t)
+        .await
+        .assert_status(204);
+    let r = app.recorded().since(&before);
+    assert_eq!(
+        r.actions(),
+        [
+            act("create", "applicants", &id),
+            act("update", "applicants", &id),
+            act("archive", "applicants", &id)
+        ]
+    );
+    assert_eq!(
+        r.fed(),
+        [
+            fed("applicants", &id, "create", 1),
+            fed("applicants", &id, "update", 2),
+            fed("applicants", &id, "archive", 3)
+        ]
+    );
+    assert_eq!(r.changes[0].external_id.as_deref(), Some("APP-9"));
+    assert!(r
+        .audit
+        .iter()
+        .all(|a| a.actor == "admissions-1" && a.actor_role == "admissions"));
+    // A stage: renamed (one update), moved from 2 to 3 (it and the one it passes), deleted
+    // (it, and the stages after it moving up one).
+    let tour = app.get(&format!("{S}/tour"), &t).await.body;
+    let application = app.get(&format!("{S}/application"), &t).await.body;
+    let (tour_id, application_id) = (id_of(&tour), id_of(&application));
+    let before = app.recorded();
+    app.patch(
+        &format!("{S}/tour"),
+        &app.admin(),
+        json!({ "name": "Campus tour" }),
+    )
+    .await
+    .assert_status(200);
+    app.patch(&format!("{S}/tour"), &app.admin(), json!({ "position": 3 }))
+        .await
+        .assert_status(200);
+    let r = app.recorded().since(&before);
+    let mut got = r.actions();
+    got.sort();
+    let mut want = vec![
+        act("update", "admission_stages", &tour_id),
+        act("update", "admission_stages", &tour_id),
+        act("update", "admission_stages", &application_id),
+    ];
+    want.sort();
+    assert_eq!(got, want);
+    assert_eq!(
+        app.get(&format!("{S}/application"), &t).await.body["position"],
+        2
+    );
+    let before = app.recorded();
+    app.delete(&format!("{S}/tour"), &app.admin())
+        .await
+        .assert_status(204);
+    let r = app.recorded().since(&before);
+    assert_eq!(r.actions()[0], act("archive", "admission_stages", &tour_id));
+    // interview .. withdrawn (7 stages) move up one.
+    assert_eq!(r.audit.len(), 8, "{:?}", r.actions());
+    assert_eq!(r.fed().len(), 8);
+    assert_eq!(keys(&app).await.len(), 9);
+    // An idempotent stage create.
+    let body = json!({ "key": "visit", "name": "Home visit", "position": 2 });
+    let headers = [("idempotency-key", "stage-visit")];
+    let first = app
+        .call(Method::POST, S, Some(&app.admin()), Some(&body), &headers)
+        .await;
+    first.assert_status(201);
+    let before = app.snapshot();
+    let again = app
+        .call(Method::POST, S, Some(&app.admin()), Some(&body), &headers)
+        .await;
+    again.assert_status(201);
+    assert_eq!(again.body, first.body);
+    app.assert_unchanged(&before, "a replayed stage create");
+    // The stages page like every list.
+    let first = app.get(&format!("{S}?limit=4"), &t).await;
+    first.assert_status(200);
+    assert_eq!(first.body["data"].as_array().unwrap().len(), 4);
+    assert!(first.header("link").is_some());
+    let cursor = first.body["next_cursor"].as_str().unwrap().to_string();
+    let rest = page(&app, &format!("{S}?cursor={cursor}"), &t).await;
+    assert_eq!(rest.len(), 6);
+    assert_eq!(rest[0]["position"], 5);
+}

@@ -61,6 +61,10 @@ CREATE INDEX applicants_school_created ON applicants (school_id, created_at);
 CREATE INDEX applicants_school_updated ON applicants (school_id, updated_at);
 CREATE UNIQUE INDEX applicants_external_id_key ON applicants (school_id, external_id)
     WHERE external_id IS NOT NULL AND archived_at IS NULL;
+-- The funnel reads only this index (an index-only scan of the school's applicants, seeking to
+-- `from`/`to`), never the wide rows: 100,000 applicants' rows cost several times as much.
+CREATE INDEX applicants_funnel ON applicants
+    (school_id, created_at, archived_at, entry_term, stage, source, reached, stays);
 
 CREATE TABLE applicant_moves (
     id TEXT PRIMARY KEY NOT NULL,

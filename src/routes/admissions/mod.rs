@@ -740,7 +740,7 @@ pub async fn transition_applicant(
             store::record_move(
                 tx.conn(),
                 &saved,
-                Some(&current.stage),
+                Some((&current.stage, current.stage_entered_at)),
                 &to,
                 input.note,
                 &sub,
@@ -894,7 +894,7 @@ fn enroll(tx: &mut Tx<'_>, id: ApplicantId, input: EnrollInput) -> Result<Enroll
         store::record_move(
             tx.conn(),
             &saved,
-            Some(&current.stage),
+            Some((&current.stage, current.stage_entered_at)),
             &won,
             input.note,
             &sub,
@@ -1029,7 +1029,7 @@ fn enroll(tx: &mut Tx<'_>, id: ApplicantId, input: EnrollInput) -> Result<Enroll
     store::record_move(
         tx.conn(),
         &saved,
-        Some(&current.stage),
+        Some((&current.stage, current.stage_entered_at)),
         &won,
         input.note,
         &sub,
@@ -1073,54 +1073,46 @@ pub async fn get_funnel(
     };
     let pipeline = pipeline_for_read(&state, &caller).await?;
     let school = caller.school_id.clone();
-    let (groups, stays) = state
+    let rows = state
         .db
-        .read(move |conn| {
-            let groups = store::cohort_groups(conn, &school, &cohort)?;
-            let stays = store::cohort_stays(conn, &school, &cohort)?;
-            Ok((groups, stays))
-        })
+        .read(move |conn| Ok(store::cohort(conn, &school, &cohort)?))
         .await?;
-    Ok(HttpResponse::Ok().json(funnel(&pipeline, &groups, stays)))
+    Ok(HttpResponse::Ok().json(funnel(&pipeline, &rows)))
 }
 
-/// The funnel of the cohort's groups (current stage, source, stages reached, count) and its
-/// applicants' ended stays (`stage:seconds,…`), laid out by the pipeline.
-fn funnel(
-    pipeline: &[StageRow],
-    groups: &[(String, Source, String, i64)],
-    stays: Vec<String>,
-) -> Funnel {
+/// The funnel of the cohort's applicants (current stage, source, stages reached, ended stays
+/// as `stage:seconds,…`), laid out by the pipeline.
+fn funnel(pipeline: &[StageRow], rows: &[(String, Source, String, String)]) -> Funnel {
     let kind_of = |key: &str| pipeline.iter().find(|s| s.key == key).map(|s| s.kind);
     let mut reached: BTreeMap<&str, i64> = BTreeMap::new();
     let mut current: BTreeMap<&str, i64> = BTreeMap::new();
     let mut by_source: BTreeMap<&str, (i64, i64, i64)> = BTreeMap::new();
+    let mut durations: BTreeMap<&str, Vec<i64>> = BTreeMap::new();
     let (mut total, mut won, mut lost, mut open) = (0, 0, 0, 0);
-    for (stage, source, path, n) in groups {
-        total += n;
-        *current.entry(stage.as_str()).or_default() += n;
+    for (stage, source, path, stays) in rows {
+        total += 1;
+        *current.entry(stage.as_str()).or_default() += 1;
         for key in path.split(',') {
-            *reached.entry(key).or_default() += n;
+            *reached.entry(key).or_default() += 1;
         }
         let entry = by_source.entry(source.as_str()).or_default();
-        entry.0 += n;
+        entry.0 += 1;
         match kind_of(stage) {
             Some(StageKind::Won) => {
-                won += n;
-                entry.1 += n;
+                won += 1;
+                entry.1 += 1;
             }
             Some(StageKind::Lost) => {
-                lost += n;
-                entry.2 += n;
+                lost += 1;
+                entry.2 += 1;
             }
-            _ => open += n,
+            _ => open += 1,
         }
-    }
-    let mut durations: BTreeMap<&str, Vec<i64>> = BTreeMap::new();
-    for stay in stays.iter().flat_map(|s| s.split(',')) {
-        if let Some((stage, seconds)) = stay.split_once(':') {
-            if let Ok(seconds) = seconds.parse() {
-                durations.entry(stage).or_default().push(seconds);
+        for stay in stays.split(',').filter(|s| !s.is_empty()) {
+            if let Some((key, seconds)) = stay.split_once(':') {
+                if let Ok(seconds) = seconds.parse() {
+                    durations.entry(key).or_default().push(seconds);
+                }
             }
         }
     }

@@ -573,14 +573,15 @@ impl MoveRow {
     }
 }
 
-/// Records that `applicant` entered `to` (from `from`) at `at`, by `actor`, ending the stay it
-/// leaves. These entries belong to the recorded write of the applicant (its create, move or
-/// enrolment), so they are written straight on the write's connection (`Tx::conn`).
+/// Records that `applicant` entered `to` (from `from`, which it had entered at
+/// `from.1`) at `at`, by `actor`, ending the stay it leaves. These entries belong to the
+/// recorded write of the applicant (its create, move or enrolment), so they are written
+/// straight on the write's connection (`Tx::conn`).
 #[allow(clippy::too_many_arguments)]
 pub fn record_move(
     conn: &mut DbConnection,
     applicant: &ApplicantRow,
-    from: Option<&str>,
+    from: Option<(&str, NaiveDateTime)>,
     to: &str,
     note: Option<String>,
     actor: &str,
@@ -588,30 +589,23 @@ pub fn record_move(
     at: NaiveDateTime,
 ) -> QueryResult<()> {
     let school = applicant.school_id.as_str();
-    if from.is_some() {
-        let open: Option<MoveRow> = native!(conn, |c| moves::table
-            .filter(moves::school_id.eq(school))
-            .filter(moves::applicant_id.eq(applicant.id))
-            .filter(moves::left_at.is_null())
-            .select(MoveRow::as_select())
-            .first(c)
-            .optional())?;
-        if let Some(open) = open {
-            let seconds = (at - open.moved_at).num_seconds().max(0);
-            native!(conn, |c| diesel::update(
-                moves::table
-                    .filter(moves::school_id.eq(school))
-                    .filter(moves::id.eq(open.id))
-            )
-            .set((moves::left_at.eq(at), moves::seconds.eq(seconds)))
-            .execute(c))?;
-        }
+    if let Some((_, since)) = from {
+        // The stay being left is the applicant's one open entry, entered at `since`.
+        let seconds = (at - since).num_seconds().max(0);
+        native!(conn, |c| diesel::update(
+            moves::table
+                .filter(moves::school_id.eq(school))
+                .filter(moves::applicant_id.eq(applicant.id))
+                .filter(moves::left_at.is_null())
+        )
+        .set((moves::left_at.eq(at), moves::seconds.eq(seconds)))
+        .execute(c))?;
     }
     let row = MoveRow {
         id: ApplicantMoveId::new(),
         school_id: school.to_string(),
         applicant_id: applicant.id,
-        from_stage: from.map(str::to_string),
+        from_stage: from.map(|(stage, _)| stage.to_string()),
         to_stage: to.to_string(),
         note,
         actor: actor.to_string(),
@@ -674,50 +668,23 @@ pub struct Cohort {
     pub entry_term: Option<String>,
 }
 
-/// The cohort's applicants grouped by current stage, source and the stages they reached:
-/// `(stage, source, reached, count)`.
-pub fn cohort_groups(
+/// What the funnel reads of each of the cohort's applicants: current stage, source, the
+/// stages it reached and its ended stays, all from the `applicants_funnel` index.
+pub fn cohort(
     conn: &mut DbConnection,
     school: &str,
     cohort: &Cohort,
-) -> QueryResult<Vec<(String, Source, String, i64)>> {
+) -> QueryResult<Vec<(String, Source, String, String)>> {
     native!(conn, |c| {
         let mut sql = applicants::table
             .filter(applicants::school_id.eq(school.to_string()))
             .filter(applicants::archived_at.is_null())
-            .group_by((applicants::stage, applicants::source, applicants::reached))
             .select((
                 applicants::stage,
                 applicants::source,
                 applicants::reached,
-                diesel::dsl::count_star(),
+                applicants::stays,
             ))
-            .into_boxed();
-        if let Some(from) = cohort.from {
-            sql = sql.filter(applicants::created_at.ge(from));
-        }
-        if let Some(to) = cohort.to {
-            sql = sql.filter(applicants::created_at.lt(to));
-        }
-        if let Some(t) = &cohort.entry_term {
-            sql = sql.filter(applicants::entry_term.eq(t.clone()));
-        }
-        sql.load(c)
-    })
-}
-
-/// The ended stays of the cohort's applicants, as each applicant's `stays` text.
-pub fn cohort_stays(
-    conn: &mut DbConnection,
-    school: &str,
-    cohort: &Cohort,
-) -> QueryResult<Vec<String>> {
-    native!(conn, |c| {
-        let mut sql = applicants::table
-            .filter(applicants::school_id.eq(school.to_string()))
-            .filter(applicants::archived_at.is_null())
-            .filter(applicants::stays.ne(""))
-            .select(applicants::stays)
             .into_boxed();
         if let Some(from) = cohort.from {
             sql = sql.filter(applicants::created_at.ge(from));
