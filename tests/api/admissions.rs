@@ -211,15 +211,14 @@ async fn stages_are_configured_with_unique_positions_by_an_admin_only() {
         409,
     )
     .await;
-    refused_field(
+    refused(
         &app,
         Method::POST,
         S,
         &app.admin(),
         Some(json!({ "key": "visit", "name": "Visit",
             "checklist": [{ "key": "a", "label": "x" }, { "key": "a", "label": "y" }] })),
-        400,
-        "checklist",
+        409,
     )
     .await;
     refused_field(
@@ -877,14 +876,18 @@ async fn enrolment_makes_the_family_once_and_takes_the_communications_along() {
     // Enrolling again: the same family, nothing new.
     let again = unchanged(&app, Method::POST, &format!("{A}/{id}/enroll"), &t, None).await;
     assert_eq!(again.body["id"], json!(family));
-    // A contact with an enrolled applicant is logged with its family.
+    // A contact may name an enrolled applicant beside its family, not beside another family.
+    app.post("/v1/communications", &t, json!({ "applicant_id": id, "family_id": family, "channel": "phone", "direction": "inbound" }))
+        .await
+        .assert_status(201);
+    let (other_family, _, _) = app.household().await;
     refused_field(
         &app,
         Method::POST,
         "/v1/communications",
         &t,
-        Some(json!({ "applicant_id": id, "family_id": family, "channel": "phone", "direction": "inbound" })),
-        400,
+        Some(json!({ "applicant_id": id, "family_id": other_family, "channel": "phone", "direction": "inbound" })),
+        422,
         "applicant_id",
     )
     .await;
@@ -981,7 +984,7 @@ async fn an_enrolment_that_fails_midway_leaves_nothing() {
         &format!("{A}/{id}/enroll"),
         &staff(&app),
         Some(json!({ "guardian_id": "00000000-0000-7000-8000-000000000000" })),
-        400,
+        422,
         "guardian_id",
     )
     .await;

@@ -118,11 +118,9 @@ fn rules(pipeline: &[StageRow]) -> Vec<StageRule> {
 
 fn pipeline_refused(r: PipelineRefusal) -> ApiError {
     match r {
-        PipelineRefusal::DuplicateItem(key) => ApiError::field(
-            "checklist",
-            "duplicate",
-            format!("the item key `{key}` is given twice"),
-        ),
+        PipelineRefusal::DuplicateItem(key) => ApiError::Conflict(format!(
+            "the checklist item key `{key}` is given twice: item keys are unique in the pipeline"
+        )),
         PipelineRefusal::ItemOfAnotherStage { item, stage } => ApiError::Conflict(format!(
             "the checklist item key `{item}` is already the stage `{stage}`'s: item keys are unique in the pipeline"
         )),
@@ -605,7 +603,7 @@ pub async fn get_applicant(
 ///
 /// A JSON Merge Patch of `ApplicantInput` but `stage` (moves are made by transitions). Mark a
 /// checklist item done with `{"checklist": {"<key>": true}}` (it records when and by whom),
-/// undo it with `false` or `null`. Honours `If-Match`. Scope: `admissions:write`.
+/// undo it with `false`. Honours `If-Match`. Scope: `admissions:write`.
 #[utoipa::path(
     tag = "admissions",
     params(("id" = Uuid, Path, description = "The applicant's id"), IfMatch),
@@ -844,10 +842,11 @@ pub async fn enroll_applicant(
     let id = ApplicantId(id.into_inner());
     let input = body.0.unwrap_or_default();
     if input.guardian_id.is_some() && input.family_id.is_none() {
-        return Err(ApiError::field(
+        // A family made now has no guardian yet: there is none such to name.
+        return Err(ApiError::unprocessable_field(
             "guardian_id",
-            "requires",
-            "names a guardian of the family given in family_id; give both",
+            "not_found",
+            "no such guardian in the family: name an existing family with family_id",
         ));
     }
     let outcome = state

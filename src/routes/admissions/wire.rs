@@ -252,7 +252,7 @@ pub struct ApplicantInput {
     #[validate(length(min = 1, max = 10000), custom(function = plain_text))]
     pub notes: Option<String>,
     /// Checklist items done: `{"<item key>": true}` marks one done (now, by the caller),
-    /// `false` or `null` undoes it. Any item of the pipeline, of any stage.
+    /// `false` undoes it. Any item of the pipeline, of any stage.
     #[serde(default)]
     pub checklist: BTreeMap<String, bool>,
 }
@@ -271,12 +271,56 @@ fn other() -> Source {
     Source::Other
 }
 
-crate::http::merge_patch::patch_schema! {
-    /// A merge patch of an applicant: any fields of `ApplicantInput` but `stage` (moves are
-    /// made by transitions); `null` clears an optional one.
-    ///
-    /// Its schema is derived from `ApplicantInput`'s by `patch_schema!`, so the two cannot drift.
-    pub struct ApplicantPatch for ApplicantInput, fixed ["stage"];
+/// A merge patch of an applicant: any fields of `ApplicantInput` but `stage` (moves are made by
+/// transitions); `null` clears an optional one.
+///
+/// Its schema is derived from `ApplicantInput`'s (`patch_schema_of`), so the two cannot drift;
+/// and as RFC 7396 merges a nested object, so does the schema: `guardian` is a patch of the
+/// contact (none of its fields required).
+pub struct ApplicantPatch;
+
+/// The household contact's schema with no field required: the `guardian` of a merge patch.
+fn contact_patch_schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+    use utoipa::openapi::schema::Schema;
+    use utoipa::openapi::RefOr;
+    let mut schema = <GuardianContact as utoipa::PartialSchema>::schema();
+    if let RefOr::T(Schema::Object(contact)) = &mut schema {
+        contact.required.clear();
+        contact.description =
+            Some("A merge patch of an applicant's household contact: any of its fields.".into());
+    }
+    schema
+}
+
+impl utoipa::PartialSchema for ApplicantPatch {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::Schema;
+        use utoipa::openapi::{Ref, RefOr};
+        let mut schema = crate::http::merge_patch::patch_schema_of::<ApplicantInput>(&["stage"]);
+        if let RefOr::T(Schema::Object(object)) = &mut schema {
+            object.properties.insert(
+                "guardian".into(),
+                RefOr::Ref(Ref::from_schema_name("GuardianContactPatch")),
+            );
+        }
+        schema
+    }
+}
+
+impl utoipa::ToSchema for ApplicantPatch {
+    fn name() -> std::borrow::Cow<'static, str> {
+        std::borrow::Cow::Borrowed("ApplicantPatch")
+    }
+
+    fn schemas(
+        schemas: &mut Vec<(
+            String,
+            utoipa::openapi::RefOr<utoipa::openapi::schema::Schema>,
+        )>,
+    ) {
+        <ApplicantInput as utoipa::ToSchema>::schemas(schemas);
+        schemas.push(("GuardianContactPatch".into(), contact_patch_schema()));
+    }
 }
 
 /// An applicant's checklist item, with its state.

@@ -167,7 +167,8 @@ pub async fn list_communications(
 /// Guardians may log only inbound `portal` messages for their own family, shared with the
 /// family (`visibility: staff` from a guardian is a 400). Before there is a family, name the
 /// applicant instead (`applicant_id`, with `admissions:read` too): the same rules apply to the
-/// applicant's household contact, and enrolment moves the communication to the family.
+/// applicant's household contact, and enrolment moves the communication to the family. Both
+/// may be given for an applicant enrolled into that family (else a 422 on `applicant_id`).
 /// Honours `Idempotency-Key`. Scope: `communications:write`.
 #[utoipa::path(
     tag = "communications",
@@ -196,16 +197,9 @@ pub async fn create_communication(
                     Some(own) => as_guardian(body.value, own)?,
                     None => body.value,
                 };
-                if input.family_id.is_some() && input.applicant_id.is_some() {
-                    return Err(ApiError::field(
-                        "applicant_id",
-                        "conflict",
-                        "give family_id or applicant_id, not both: an enrolled applicant's \
-                         contacts are logged with its family",
-                    ));
-                }
                 let row = CommunicationRow::new(&viewer.school_id, tx.caller(), input, tx.now());
                 let target = store::contact_target(tx.conn(), &viewer, &row)?;
+                store::check_enrolled_applicant(tx.conn(), &viewer, &row)?;
                 let warnings = rules::judge(&row.contact(), &target).map_err(refused)?;
                 tx.create(&row)?;
                 let location = format!("/v1/communications/{}", row.id);

@@ -518,6 +518,34 @@ fn applicant_target(
     })
 }
 
+/// 422 on `applicant_id` unless a communication that names both a family and an applicant
+/// names an applicant enrolled into that family (and the caller may see applicants).
+pub fn check_enrolled_applicant(
+    conn: &mut DbConnection,
+    viewer: &Viewer,
+    row: &CommunicationRow,
+) -> Result<(), ApiError> {
+    let (Some(family), Some(applicant)) = (row.family_id, row.applicant_id) else {
+        return Ok(());
+    };
+    let enrolled_here = viewer.sees_applicants
+        && !viewer.is_guardian()
+        && match admissions::store::find(conn, &viewer.school_id, applicant) {
+            Ok(a) => a.family_id == Some(family),
+            Err(ApiError::NotFound) => false,
+            Err(e) => return Err(e),
+        };
+    if enrolled_here {
+        Ok(())
+    } else {
+        Err(ApiError::unprocessable_field(
+            "applicant_id",
+            "not_found",
+            "no such applicant enrolled into this family",
+        ))
+    }
+}
+
 /// The communications logged with an applicant's household that no family holds yet (archived
 /// ones too: they move with the rest on enrolment).
 pub fn of_applicant(

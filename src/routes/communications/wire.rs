@@ -64,8 +64,8 @@ text_enum! {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema, Validate)]
 #[serde(deny_unknown_fields)]
 pub struct CommunicationInput {
-    /// The family contacted (fixed once logged). Give `family_id` or, before there is a
-    /// family, `applicant_id`: not both.
+    /// The family contacted (fixed once logged). Give `family_id`, or before there is a
+    /// family `applicant_id` (both: an applicant enrolled into this family).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub family_id: Option<Uuid>,
     /// The applicant whose household was contacted, before there is a family (the inquiry
