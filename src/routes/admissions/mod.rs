@@ -13,7 +13,7 @@ use uuid::Uuid;
 use self::pipeline::{MoveRefusal, PipelineRefusal, StageRule};
 use self::store::{ApplicantRow, Cohort, Filters, StageRow};
 pub use self::wire::{
-    Applicant, ApplicantInput, ApplicantPatch, ChecklistItem, ChecklistState, EnrollInput, Funnel,
+    Applicant, ApplicantInput, ApplicantPatch, ChecklistEntry, ChecklistState, EnrollInput, Funnel,
     FunnelQuery, FunnelSource, FunnelStage, GuardianContact, HistoryQuery, ListApplicantsQuery,
     ListStagesQuery, MoveInput, Source, Stage, StageInput, StageKind, StagePatch, StageStay,
 };
@@ -71,7 +71,7 @@ fn ensure_pipeline(tx: &mut Tx<'_>) -> Result<Vec<StageRow>, ApiError> {
             position: None,
             checklist: items
                 .iter()
-                .map(|(k, label, required)| ChecklistItem {
+                .map(|(k, label, required)| ChecklistEntry {
                     key: (*k).to_string(),
                     label: (*label).to_string(),
                     required: *required,

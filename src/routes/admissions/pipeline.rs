@@ -5,7 +5,7 @@
 
 use std::collections::BTreeSet;
 
-use super::wire::{ChecklistItem, StageKind};
+use super::wire::{ChecklistEntry, StageKind};
 use crate::auth::Role;
 
 /// A stage as the rules see it.
@@ -18,7 +18,7 @@ pub struct StageRule {
     /// Its kind.
     pub kind: StageKind,
     /// Its checklist.
-    pub checklist: Vec<ChecklistItem>,
+    pub checklist: Vec<ChecklistEntry>,
 }
 
 /// A stage of the default pipeline: key, name, kind, checklist (key, label, required).
@@ -298,7 +298,7 @@ mod tests {
             kind,
             checklist: items
                 .iter()
-                .map(|(k, required)| ChecklistItem {
+                .map(|(k, required)| ChecklistEntry {
                     key: (*k).into(),
                     label: format!("{k} label"),
                     required: *required,

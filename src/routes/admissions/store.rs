@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use super::pipeline::{self, StageRule};
 use super::wire::{
-    Applicant, ApplicantInput, ChecklistItem, ChecklistState, GuardianContact, Source, Stage,
+    Applicant, ApplicantInput, ChecklistEntry, ChecklistState, GuardianContact, Source, Stage,
     StageInput, StageKind, StageStay,
 };
 use crate::auth::Role;
@@ -65,7 +65,7 @@ impl Archivable for StageRow {
 }
 
 /// A checklist as stored: JSON.
-fn items_text(items: &[ChecklistItem]) -> String {
+fn items_text(items: &[ChecklistEntry]) -> String {
     serde_json::to_string(items).unwrap_or_else(|_| "[]".into())
 }
 
@@ -91,7 +91,7 @@ impl StageRow {
     }
 
     /// The checklist items.
-    pub fn items(&self) -> Vec<ChecklistItem> {
+    pub fn items(&self) -> Vec<ChecklistEntry> {
         serde_json::from_str(&self.checklist).unwrap_or_default()
     }
 

@@ -67,7 +67,7 @@ text_enum! {
 /// An item of a stage's checklist.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema, Validate)]
 #[serde(deny_unknown_fields)]
-pub struct ChecklistItem {
+pub struct ChecklistEntry {
     /// The item's key, unique within the school's pipeline.
     #[schema(
         pattern = "^[a-z][a-z0-9_]{0,49}$",
@@ -114,7 +114,7 @@ pub struct StageInput {
     #[serde(default)]
     #[validate(nested, length(max = 50))]
     #[schema(max_items = 50)]
-    pub checklist: Vec<ChecklistItem>,
+    pub checklist: Vec<ChecklistEntry>,
 }
 
 fn open() -> StageKind {
@@ -143,7 +143,7 @@ pub struct Stage {
     /// `open`, `won` or `lost`.
     pub kind: StageKind,
     /// What is to be done in this stage.
-    pub checklist: Vec<ChecklistItem>,
+    pub checklist: Vec<ChecklistEntry>,
     /// Increases with every change; the `ETag`.
     pub version: i64,
     /// When it was created.
