@@ -149,6 +149,15 @@ def inherent_refusal(failure, case, response) -> str | None:
         and all(e.get("field") in ("note", "resolution") and e.get("code") in ("required", "unexpected") for e in errors)
     ):
         return "what a status move needs depends on the concern's current status"
+    # A communication names its family or, before there is one, its applicant (DESIGN.md and
+    # issue 9): one of the two, which the schema derived from the type (two optional ids) does
+    # not state.
+    if (
+        case.operation.label == "POST /v1/communications"
+        and errors
+        and all(e.get("field") == "family_id" and e.get("code") == "required" for e in errors)
+    ):
+        return "a communication names its family or its applicant, one of two"
     # `cursor` is opaque: only values a list gave out are valid, which a schema cannot say. The
     # change feed's `since` is the same kind of value (the `next_cursor` of the previous read;
     # `cursor` is its synonym there).

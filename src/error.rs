@@ -101,6 +101,13 @@ pub enum ApiError {
     MethodNotAllowed(Vec<String>),
     /// 409: conflicts with the current state (a duplicate `external_id`, …).
     Conflict(String),
+    /// 409 of a kind of its own (`kind`, a slug of `problem_types`), with the items at fault
+    /// listed in `errors` (undone checklist items, …).
+    ConflictOf {
+        kind: &'static str,
+        detail: String,
+        errors: Vec<FieldError>,
+    },
     /// 409: a state transition that is not allowed from the current state.
     IllegalTransition {
         detail: String,
@@ -183,6 +190,14 @@ impl ApiError {
             ApiError::NotFound => &t::NOT_FOUND,
             ApiError::MethodNotAllowed(_) => &t::METHOD_NOT_ALLOWED,
             ApiError::Conflict(_) => &t::CONFLICT,
+            ApiError::ConflictOf { kind, .. } => {
+                let found = t::find(kind);
+                debug_assert!(
+                    found.is_some(),
+                    "problem type `{kind}` is not in problem_types::ALL"
+                );
+                found.unwrap_or(&t::CONFLICT)
+            }
             ApiError::IllegalTransition { .. } => &t::ILLEGAL_TRANSITION,
             ApiError::Gone(_) => &t::GONE,
             ApiError::PreconditionFailed => &t::PRECONDITION_FAILED,
@@ -219,6 +234,9 @@ impl ApiError {
                 detail.clone()
             }
             ApiError::Unprocessable {
+                detail, errors: e, ..
+            }
+            | ApiError::ConflictOf {
                 detail, errors: e, ..
             } => {
                 if !e.is_empty() {
@@ -279,7 +297,9 @@ impl ResponseError for ApiError {
             ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
             ApiError::NotFound => StatusCode::NOT_FOUND,
             ApiError::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
-            ApiError::Conflict(_) | ApiError::IllegalTransition { .. } => StatusCode::CONFLICT,
+            ApiError::Conflict(_)
+            | ApiError::ConflictOf { .. }
+            | ApiError::IllegalTransition { .. } => StatusCode::CONFLICT,
             ApiError::Gone(_) => StatusCode::GONE,
             ApiError::PreconditionFailed => StatusCode::PRECONDITION_FAILED,
             ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
@@ -373,6 +393,14 @@ mod tests {
             (ApiError::MethodNotAllowed(vec!["GET".into()]), 405),
             (ApiError::Conflict("x".into()), 409),
             (
+                ApiError::ConflictOf {
+                    kind: "checklist-incomplete",
+                    detail: "x".into(),
+                    errors: Vec::new(),
+                },
+                409,
+            ),
+            (
                 ApiError::IllegalTransition {
                     detail: "x".into(),
                     allowed: vec!["closed".into()],
@@ -434,6 +462,13 @@ mod tests {
             "unprocessable",
         ] {
             cases.push(unprocessable(kind));
+        }
+        for kind in ["checklist-incomplete", "stage-in-use"] {
+            cases.push(ApiError::ConflictOf {
+                kind,
+                detail: "x".into(),
+                errors: Vec::new(),
+            });
         }
         for kind in [
             &t::TOKEN_MALFORMED,

@@ -108,6 +108,21 @@ id_type!(
     "action item id"
 );
 id_type!(
+    /// An admissions stage's id.
+    StageId,
+    "stage id"
+);
+id_type!(
+    /// An applicant's id.
+    ApplicantId,
+    "applicant id"
+);
+id_type!(
+    /// An entry of an applicant's stage history.
+    ApplicantMoveId,
+    "applicant move id"
+);
+id_type!(
     /// An audit event's id.
     AuditEventId,
     "audit event id"

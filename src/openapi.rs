@@ -17,7 +17,9 @@ use crate::http::check::{DATE_PATTERN, DATE_TIME_PATTERN};
     info(
         title = "Liaison",
         description = "The system of record and JSON API for a school's family relations: families, \
-guardians, students and the links between them, every contact with them, the concerns they raise, and the notes staff and parents write together around a student's IEP.\n\nEvery `/v1` request carries \
+guardians, students and the links between them, every contact with them, the concerns they raise, \
+the notes staff and parents write together around a student's IEP, and the admissions pipeline \
+that brings new families in.\n\nEvery `/v1` request carries \
 `Authorization: Bearer <JWT>`; each operation names the scope it needs. Errors are RFC 9457 \
 `application/problem+json`. Lists are keyset-paginated with `limit` and `cursor`. Single \
 resources carry `version` and an `ETag`; PATCH (JSON Merge Patch) and DELETE honour `If-Match`. \
@@ -35,6 +37,7 @@ Creating POSTs honour `Idempotency-Key`.",
         (name = "concerns", description = "What families and staff raise, worked from open to closed."),
         (name = "iep", description = "Notes that staff and parents write together around a student's IEP, with action items; every read is audited."),
         (name = "settings", description = "A school's settings."),
+        (name = "admissions", description = "The admissions pipeline: stages, applicants, enrolment and the funnel."),
         (name = "audit", description = "Who wrote what, when and why; a student's access log."),
         (name = "changes", description = "Every create, update and archive, in commit order, for incremental sync."),
         (name = "me", description = "Who the token speaks for."),
@@ -72,7 +75,15 @@ const IDENTIFIER: &str = r"^[^\s\u0000-\u001F\u007F-\u009F]([^\u0000-\u001F\u007
 /// Query strings never carry NUL.
 const NO_NUL: &str = r"^[^\u0000]*$";
 /// The properties validated as identifiers rather than free text.
-const IDENTIFIER_FIELDS: [&str; 2] = ["external_id", "grade_level"];
+const IDENTIFIER_FIELDS: [&str; 7] = [
+    "external_id",
+    "grade_level",
+    "applying_for_grade",
+    "entry_term",
+    "family_external_id",
+    "student_external_id",
+    "stage",
+];
 
 /// Final touches once the handlers are in: what the validators enforce but derives cannot say.
 /// Bounded text gets the pattern of its validator, string query parameters refuse NUL, and

@@ -38,6 +38,9 @@ pub struct Viewer {
     pub sub: String,
     /// Set for guardians.
     pub guardian: Option<GuardianReach>,
+    /// Whether the caller may see applicants (`admissions:read`), and so the communications
+    /// with an applicant's household that no family holds yet.
+    pub sees_applicants: bool,
 }
 
 impl Viewer {
@@ -58,6 +61,7 @@ impl Viewer {
             role: caller.role,
             sub: caller.sub.clone(),
             guardian,
+            sees_applicants: caller.scopes.contains(super::Scope::AdmissionsRead),
         })
     }
 
@@ -198,6 +202,7 @@ mod tests {
                 family_id: family,
                 students,
             }),
+            sees_applicants: false,
         }
     }
 
@@ -224,6 +229,7 @@ mod tests {
             role: Role::Teacher,
             sub: "t".into(),
             guardian: None,
+            sees_applicants: false,
         };
         assert!(staff.sees_record(FamilyId::new(), Some(StudentId::new()), false));
         assert!(staff.family(FamilyId::new()).is_ok());

@@ -104,7 +104,7 @@ diesel::table! {
     communications (id) {
         id -> Text,
         school_id -> Text,
-        family_id -> Text,
+        family_id -> Nullable<Text>,
         student_id -> Nullable<Text>,
         guardian_id -> Nullable<Text>,
         channel -> Text,
@@ -127,6 +127,7 @@ diesel::table! {
         created_at -> Timestamp,
         updated_at -> Timestamp,
         archived_at -> Nullable<Timestamp>,
+        applicant_id -> Nullable<Text>,
     }
 }
 
@@ -186,7 +187,74 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    admission_stages (id) {
+        id -> Text,
+        school_id -> Text,
+        key -> Text,
+        name -> Text,
+        position -> Integer,
+        kind -> Text,
+        checklist -> Text,
+        version -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        archived_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    applicants (id) {
+        id -> Text,
+        school_id -> Text,
+        external_id -> Nullable<Text>,
+        given_name -> Text,
+        family_name -> Text,
+        date_of_birth -> Nullable<Date>,
+        applying_for_grade -> Nullable<Text>,
+        entry_term -> Nullable<Text>,
+        guardian_name -> Text,
+        guardian_email -> Nullable<Text>,
+        guardian_phone -> Nullable<Text>,
+        guardian_preferred_language -> Nullable<Text>,
+        guardian_relationship -> Nullable<Text>,
+        guardian_sms_opt_in -> Bool,
+        source -> Text,
+        stage -> Text,
+        stage_entered_at -> Timestamp,
+        reached -> Text,
+        stays -> Text,
+        assignee -> Nullable<Text>,
+        checklist -> Text,
+        notes -> Nullable<Text>,
+        family_id -> Nullable<Text>,
+        student_id -> Nullable<Text>,
+        guardian_id -> Nullable<Text>,
+        version -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        archived_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    applicant_moves (id) {
+        id -> Text,
+        school_id -> Text,
+        applicant_id -> Text,
+        from_stage -> Nullable<Text>,
+        to_stage -> Text,
+        note -> Nullable<Text>,
+        actor -> Text,
+        actor_role -> Text,
+        moved_at -> Timestamp,
+        left_at -> Nullable<Timestamp>,
+        seconds -> Nullable<BigInt>,
+    }
+}
+
 diesel::joinable!(guardians -> families (family_id));
+diesel::joinable!(applicant_moves -> applicants (applicant_id));
 diesel::joinable!(students -> families (family_id));
 diesel::joinable!(guardian_student_links -> students (student_id));
 diesel::joinable!(guardian_student_links -> guardians (guardian_id));
@@ -285,4 +353,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     change_sequences,
     iep_notes,
     iep_action_items,
+    admission_stages,
+    applicants,
+    applicant_moves,
 );

@@ -72,6 +72,10 @@ text_enum! {
         Settings => "settings",
         /// IEP collaboration notes (with their action items).
         IepNotes => "iep_notes",
+        /// The stages of a school's admissions pipeline.
+        AdmissionStages => "admission_stages",
+        /// Applicants: prospective students and their households.
+        Applicants => "applicants",
     }
 }
 

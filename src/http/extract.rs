@@ -431,3 +431,39 @@ impl FromRequest for NoBody {
         })
     }
 }
+
+/// A JSON body that may be left out: none at all, an empty one, or `null` is `None` (what the
+/// document's optional body allows); anything else is checked as `JsonBody` checks it, so a bad
+/// field is never silently taken for "no body".
+#[derive(Debug)]
+pub struct OptionalBody<T>(pub Option<T>);
+
+impl<T: DeserializeOwned + Validate + ToSchema + 'static> FromRequest for OptionalBody<T> {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let req = req.clone();
+        let payload = payload.take();
+        Box::pin(async move {
+            let bytes = read_body(&req, payload).await?;
+            if bytes.iter().all(u8::is_ascii_whitespace) {
+                return Ok(OptionalBody(None));
+            }
+            match media_type(&req).as_deref() {
+                Some("application/json") => {}
+                other => {
+                    return Err(ApiError::UnsupportedMediaType(format!(
+                        "send the body as application/json, or none (got {})",
+                        other.unwrap_or("no Content-Type")
+                    )))
+                }
+            }
+            let (value, problems) = parse_json(&bytes)?;
+            if value.is_null() {
+                return Ok(OptionalBody(None));
+            }
+            Ok(OptionalBody(Some(check::body(value, problems)?)))
+        })
+    }
+}

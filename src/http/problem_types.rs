@@ -145,6 +145,18 @@ problem_types! {
         "The requested status change is not allowed from the resource's current status, or \
          not for this caller. `allowed` lists the moves that are legal now.",
         "Choose one of the moves in `allowed`, or fetch the resource to see its status.");
+    /// 409: leaving an admissions stage whose required checklist items are not done.
+    CHECKLIST_INCOMPLETE = ("checklist-incomplete", Some(409), "Checklist incomplete",
+        "The applicant cannot move on from its stage: required checklist items of that stage \
+         are not done. `errors` lists each one (`field` is `checklist.<item key>`, `message` \
+         its label).",
+        "Mark the listed items done (`PATCH` the applicant with `{\"checklist\": {\"<key>\": \
+         true}}`) and move it again. Nothing was written.");
+    /// 409: deleting an admissions stage that applicants are in.
+    STAGE_IN_USE = ("stage-in-use", Some(409), "Stage in use",
+        "The admissions stage cannot be deleted: applicants are in it (`detail` says how \
+         many), or it is the pipeline's last open or last won stage.",
+        "Move the applicants to another stage first (or keep the stage). Nothing was written.");
     /// 410: destroyed on request.
     GONE = ("gone", Some(410), "Gone",
         "The resource existed, but its content was destroyed on request (an IEP note, under \

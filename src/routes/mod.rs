@@ -1,5 +1,6 @@
 //! The HTTP resources, one module each, and what they share.
 
+pub mod admissions;
 pub mod audit;
 pub mod changes;
 pub mod communications;
@@ -73,6 +74,7 @@ pub fn configure(cfg: &mut impl Register) {
     audit::configure(cfg);
     changes::configure(cfg);
     me::configure(cfg);
+    admissions::configure(cfg);
 }
 
 /// `GET /v1/openapi.json`: the document, serialized once per process.

@@ -801,6 +801,7 @@ fn every_operation() -> Vec<(Method, String)> {
                 concrete = concrete.replace(param, &uuid::Uuid::now_v7().to_string());
             }
             concrete = concrete.replace("{slug}", "validation");
+            concrete = concrete.replace("{stage}", "tour");
             assert!(
                 !concrete.contains('{'),
                 "a path parameter to fill in: {path}"
@@ -831,7 +832,11 @@ async fn unknown_query_parameters_are_a_400_on_every_endpoint() {
         assert_eq!(res.assert_problem(400)["type"], "/problems/validation");
         // Named once, and `limit` as well where the operation takes no such thing.
         let fields = res.error_fields();
-        assert_eq!(fields[0], "zz_unknown", "{method} {url}: {}", res.text);
+        assert!(
+            fields.iter().any(|f| f == "zz_unknown"),
+            "{method} {url}: {}",
+            res.text
+        );
         assert!(fields.len() <= 2, "{method} {url}: {}", res.text);
         assert!(res.body["errors"]
             .as_array()

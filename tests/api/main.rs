@@ -6,6 +6,7 @@
 
 mod support;
 
+mod admissions;
 mod audit;
 mod auth;
 mod changes;

@@ -353,7 +353,15 @@ async fn answers_send_every_property_the_document_requires_and_no_other() {
         )
         .await;
     concern.assert_status(201);
-    let (communication, concern) = (communication.id(), concern.id());
+    let applicant = app
+        .post(
+            "/v1/admissions/applicants",
+            &admin,
+            serde_json::json!({ "given_name": "Lu", "family_name": "Doe", "guardian": { "name": "Ana" } }),
+        )
+        .await;
+    applicant.assert_status(201);
+    let (communication, concern, applicant) = (communication.id(), concern.id(), applicant.id());
     let answers = [
         (format!("/v1/families/{family}"), "Family"),
         (format!("/v1/guardians/{guardian}"), "Guardian"),
@@ -386,6 +394,18 @@ async fn answers_send_every_property_the_document_requires_and_no_other() {
             format!("/v1/families/{family}/timeline"),
             "Page_TimelineEntry",
         ),
+        ("/v1/admissions/stages".to_string(), "Page_Stage"),
+        ("/v1/admissions/stages/tour".to_string(), "Stage"),
+        (
+            format!("/v1/admissions/applicants/{applicant}"),
+            "Applicant",
+        ),
+        ("/v1/admissions/applicants".to_string(), "Page_Applicant"),
+        (
+            format!("/v1/admissions/applicants/{applicant}/history"),
+            "Page_StageStay",
+        ),
+        ("/v1/admissions/funnel".to_string(), "Funnel"),
         (format!("/v1/families/{}", uuid::Uuid::nil()), "Problem"),
         ("/v1/families?limit=0".to_string(), "Problem"),
     ];

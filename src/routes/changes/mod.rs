@@ -32,7 +32,8 @@ pub(crate) fn configure(cfg: &mut impl crate::routes::Register) {
 /// visible only once every change before it is committed. Only kinds of record the caller may
 /// also read are served (`families:read` for families, guardians, students and links,
 /// `communications:read` for communications, `concerns:read` for concerns, their comments and
-/// the settings, which `GET /v1/settings` serves with that scope, `iep:read` for IEP notes).
+/// the settings, which `GET /v1/settings` serves with that scope, `iep:read` for IEP notes,
+/// `admissions:read` for admission stages and applicants).
 ///
 /// Scope: `changes:read`.
 #[utoipa::path(
@@ -150,6 +151,7 @@ pub fn read_scope(kind: ResourceType) -> Scope {
             Scope::ConcernsRead
         }
         ResourceType::IepNotes => Scope::IepRead,
+        ResourceType::AdmissionStages | ResourceType::Applicants => Scope::AdmissionsRead,
     }
 }
 
@@ -273,6 +275,8 @@ mod tests {
                 ResourceType::Students,
                 ResourceType::Links,
                 ResourceType::Communications,
+                ResourceType::AdmissionStages,
+                ResourceType::Applicants,
             ])
         );
         // The admin reads every kind: no filter at all.

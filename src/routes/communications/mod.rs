@@ -26,7 +26,7 @@ use crate::http::extract::{JsonBody, NoBody, PatchBody, Query};
 use crate::http::idempotency::{self, Created, IdempotencyKey};
 use crate::http::merge_patch;
 use crate::http::pagination::{self, Page, PageRequest};
-use crate::ids::{CommunicationId, FamilyId, GuardianId, StudentId};
+use crate::ids::{ApplicantId, CommunicationId, FamilyId, GuardianId, StudentId};
 use crate::AppState;
 
 pub(crate) fn configure(cfg: &mut impl crate::routes::Register) {
@@ -128,6 +128,7 @@ pub async fn list_communications(
     let page = PageRequest::new(q.limit, q.cursor.as_deref(), store::is_time_key)?;
     let filters = Filters {
         family: q.family_id.map(FamilyId),
+        applicant: q.applicant_id.map(ApplicantId),
         student: q.student_id.map(StudentId),
         guardian: q.guardian_id.map(GuardianId),
         channel: q.channel,
@@ -164,8 +165,11 @@ pub async fn list_communications(
 /// `sms_opt_in`). A language other than the guardian's (or family's) preferred one, without
 /// `interpreter_used` or `translated`, is accepted with a `language_mismatch` warning.
 /// Guardians may log only inbound `portal` messages for their own family, shared with the
-/// family (`visibility: staff` from a guardian is a 400). Honours `Idempotency-Key`.
-/// Scope: `communications:write`.
+/// family (`visibility: staff` from a guardian is a 400). Before there is a family, name the
+/// applicant instead (`applicant_id`, with `admissions:read` too): the same rules apply to the
+/// applicant's household contact, and enrolment moves the communication to the family. Both
+/// may be given for an applicant enrolled into that family (else a 422 on `applicant_id`).
+/// Honours `Idempotency-Key`. Scope: `communications:write`.
 #[utoipa::path(
     tag = "communications",
     request_body = CommunicationInput,
@@ -195,6 +199,7 @@ pub async fn create_communication(
                 };
                 let row = CommunicationRow::new(&viewer.school_id, tx.caller(), input, tx.now());
                 let target = store::contact_target(tx.conn(), &viewer, &row)?;
+                store::check_enrolled_applicant(tx.conn(), &viewer, &row)?;
                 let warnings = rules::judge(&row.contact(), &target).map_err(refused)?;
                 tx.create(&row)?;
                 let location = format!("/v1/communications/{}", row.id);
@@ -250,7 +255,8 @@ fn staff_only(caller: &Caller) -> Result<(), ApiError> {
 
 /// Change a communication
 ///
-/// A JSON Merge Patch of the fields of `CommunicationInput` (not `family_id`); the contact
+/// A JSON Merge Patch of the fields of `CommunicationInput` (not `family_id` nor
+/// `applicant_id`); the contact
 /// rules apply to the result when it changes who is contacted, how, or in which language.
 /// Record a follow-up as done with `follow_up_done_at`. Honours `If-Match`.
 /// Scope: `communications:write` (staff).
@@ -287,9 +293,16 @@ pub async fn update_communication(
             let Some(input) = merge_patch::merge_into(&current.input(), patch.0)? else {
                 return Ok(current.view());
             };
-            if FamilyId(input.family_id) != current.family_id {
+            if input.family_id.map(FamilyId) != current.family_id {
                 return Err(ApiError::field(
                     "family_id",
+                    "immutable",
+                    "cannot change; log the contact again",
+                ));
+            }
+            if input.applicant_id.map(ApplicantId) != current.applicant_id {
+                return Err(ApiError::field(
+                    "applicant_id",
                     "immutable",
                     "cannot change; log the contact again",
                 ));

@@ -13,8 +13,8 @@ use crate::db::{native, stored_in, Archivable, DbConnection, Record, ResourceTyp
 use crate::domain::{Channel, LanguageTag};
 use crate::error::ApiError;
 use crate::http::pagination::PageRequest;
-use crate::ids::{CommunicationId, FamilyId, GuardianId, StudentId};
-use crate::routes::{families, guardians, links, utc};
+use crate::ids::{ApplicantId, CommunicationId, FamilyId, GuardianId, StudentId};
+use crate::routes::{admissions, families, guardians, links, utc};
 
 /// A communication as stored.
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset, Identifiable)]
@@ -22,7 +22,7 @@ use crate::routes::{families, guardians, links, utc};
 pub struct CommunicationRow {
     pub id: CommunicationId,
     pub school_id: String,
-    pub family_id: FamilyId,
+    pub family_id: Option<FamilyId>,
     pub student_id: Option<StudentId>,
     pub guardian_id: Option<GuardianId>,
     pub channel: Channel,
@@ -52,6 +52,7 @@ pub struct CommunicationRow {
     pub updated_at: NaiveDateTime,
     #[diesel(deserialize_as = crate::db::types::OptStamp)]
     pub archived_at: Option<NaiveDateTime>,
+    pub applicant_id: Option<ApplicantId>,
 }
 
 impl Record for CommunicationRow {
@@ -65,7 +66,7 @@ impl Record for CommunicationRow {
         self.version
     }
     fn family_id(&self) -> Option<String> {
-        Some(self.family_id.to_string())
+        self.family_id.map(|f| f.to_string())
     }
     fn student_id(&self) -> Option<String> {
         self.student_id.map(|s| s.to_string())
@@ -99,7 +100,8 @@ impl CommunicationRow {
         let mut row = CommunicationRow {
             id: CommunicationId::new(),
             school_id: school.to_string(),
-            family_id: FamilyId(input.family_id),
+            family_id: input.family_id.map(FamilyId),
+            applicant_id: input.applicant_id.map(ApplicantId),
             student_id: None,
             guardian_id: None,
             channel: input.channel,
@@ -130,7 +132,8 @@ impl CommunicationRow {
     /// The fields a client sets, as they stand: what a merge patch applies to.
     pub fn input(&self) -> CommunicationInput {
         CommunicationInput {
-            family_id: self.family_id.uuid(),
+            family_id: self.family_id.map(FamilyId::uuid),
+            applicant_id: self.applicant_id.map(ApplicantId::uuid),
             student_id: self.student_id.map(StudentId::uuid),
             guardian_id: self.guardian_id.map(GuardianId::uuid),
             channel: self.channel,
@@ -151,7 +154,8 @@ impl CommunicationRow {
     /// Sets the client's fields; what they leave out takes its default (`occurred_at`: `now`;
     /// `visibility`: `family` for outbound, `staff` for inbound notes).
     pub fn set(&mut self, input: CommunicationInput, now: NaiveDateTime) {
-        self.family_id = FamilyId(input.family_id);
+        self.family_id = input.family_id.map(FamilyId);
+        self.applicant_id = input.applicant_id.map(ApplicantId);
         self.student_id = input.student_id.map(StudentId);
         self.guardian_id = input.guardian_id.map(GuardianId);
         self.channel = input.channel;
@@ -188,7 +192,8 @@ impl CommunicationRow {
     pub fn view(self) -> Communication {
         Communication {
             id: self.id.uuid(),
-            family_id: self.family_id.uuid(),
+            family_id: self.family_id.map(FamilyId::uuid),
+            applicant_id: self.applicant_id.map(ApplicantId::uuid),
             student_id: self.student_id.map(StudentId::uuid),
             guardian_id: self.guardian_id.map(GuardianId::uuid),
             channel: self.channel,
@@ -224,6 +229,10 @@ macro_rules! visible {
             .filter(comms::school_id.eq(viewer.school_id.clone()))
             .filter(comms::archived_at.is_null())
             .into_boxed();
+        // An applicant's household is admissions' business until it is a family.
+        if !viewer.sees_applicants {
+            sql = sql.filter(comms::family_id.is_not_null());
+        }
         if let Some((family, students)) = viewer.record_scope() {
             sql = sql
                 .filter(comms::family_id.eq(family))
@@ -272,11 +281,13 @@ pub fn find(
         .filter(comms::archived_at.is_null())
         .select(CommunicationRow::as_select())
         .first(c))?;
-    if viewer.sees_record(
-        row.family_id,
-        row.student_id,
-        row.visibility == Visibility::Family,
-    ) {
+    let seen = match row.family_id {
+        Some(family) => {
+            viewer.sees_record(family, row.student_id, row.visibility == Visibility::Family)
+        }
+        None => viewer.sees_applicants && !viewer.is_guardian(),
+    };
+    if seen {
         Ok(row)
     } else {
         Err(ApiError::NotFound)
@@ -288,6 +299,8 @@ pub fn find(
 pub struct Filters {
     /// With this family.
     pub family: Option<FamilyId>,
+    /// With this applicant's household.
+    pub applicant: Option<ApplicantId>,
     /// About this student.
     pub student: Option<StudentId>,
     /// With this guardian.
@@ -322,6 +335,9 @@ pub fn list(
         let mut sql = visible!(viewer);
         if let Some(family) = f.family {
             sql = sql.filter(comms::family_id.eq(family));
+        }
+        if let Some(applicant) = f.applicant {
+            sql = sql.filter(comms::applicant_id.eq(applicant));
         }
         if let Some(student) = f.student {
             sql = sql.filter(comms::student_id.eq(student));
@@ -407,11 +423,14 @@ pub fn contact_target(
     viewer: &Viewer,
     row: &CommunicationRow,
 ) -> Result<ContactTarget, ApiError> {
-    let family = families::store::find(conn, viewer, row.family_id)?;
+    let Some(family_id) = row.family_id else {
+        return applicant_target(conn, viewer, row);
+    };
+    let family = families::store::find(conn, viewer, family_id)?;
     let guardian = match row.guardian_id {
         None => None,
         Some(id) => match guardians::store::find(conn, viewer, id) {
-            Ok(g) if g.family_id == row.family_id => Some(g),
+            Ok(g) if g.family_id == family_id => Some(g),
             Ok(_) | Err(ApiError::NotFound) => {
                 return Err(ApiError::unprocessable_field(
                     "guardian_id",
@@ -423,7 +442,7 @@ pub fn contact_target(
         },
     };
     if let Some(student) = row.student_id {
-        if !policy::student_goes_with_family(conn, &viewer.school_id, row.family_id, student)? {
+        if !policy::student_goes_with_family(conn, &viewer.school_id, family_id, student)? {
             return Err(ApiError::unprocessable_field(
                 "student_id",
                 "not_found",
@@ -456,4 +475,89 @@ pub fn contact_target(
         },
         guardian,
     })
+}
+
+/// Whom a communication with an applicant's household reaches: the applicant must be one of
+/// the school's (and the caller must see applicants), else 404; such a communication names no
+/// guardian or student (there are none yet: 422). The household's consent and language are
+/// the applicant's contact's.
+fn applicant_target(
+    conn: &mut DbConnection,
+    viewer: &Viewer,
+    row: &CommunicationRow,
+) -> Result<ContactTarget, ApiError> {
+    let Some(applicant) = row.applicant_id else {
+        return Err(ApiError::field(
+            "family_id",
+            "required",
+            "give family_id, or applicant_id before there is a family",
+        ));
+    };
+    if !viewer.sees_applicants || viewer.is_guardian() {
+        return Err(ApiError::NotFound);
+    }
+    let found = admissions::store::find(conn, &viewer.school_id, applicant)?;
+    for (field, named) in [
+        ("guardian_id", row.guardian_id.is_some()),
+        ("student_id", row.student_id.is_some()),
+    ] {
+        if named {
+            return Err(ApiError::unprocessable_field(
+                field,
+                "not_allowed",
+                "an applicant's household has no guardian or student records yet",
+            ));
+        }
+    }
+    Ok(ContactTarget {
+        household: Household {
+            sms_opt_in: found.guardian_sms_opt_in,
+            language: found.guardian_preferred_language,
+        },
+        guardian: None,
+    })
+}
+
+/// 422 on `applicant_id` unless a communication that names both a family and an applicant
+/// names an applicant enrolled into that family (and the caller may see applicants).
+pub fn check_enrolled_applicant(
+    conn: &mut DbConnection,
+    viewer: &Viewer,
+    row: &CommunicationRow,
+) -> Result<(), ApiError> {
+    let (Some(family), Some(applicant)) = (row.family_id, row.applicant_id) else {
+        return Ok(());
+    };
+    let enrolled_here = viewer.sees_applicants
+        && !viewer.is_guardian()
+        && match admissions::store::find(conn, &viewer.school_id, applicant) {
+            Ok(a) => a.family_id == Some(family),
+            Err(ApiError::NotFound) => false,
+            Err(e) => return Err(e),
+        };
+    if enrolled_here {
+        Ok(())
+    } else {
+        Err(ApiError::unprocessable_field(
+            "applicant_id",
+            "not_found",
+            "no such applicant enrolled into this family",
+        ))
+    }
+}
+
+/// The communications logged with an applicant's household that no family holds yet (archived
+/// ones too: they move with the rest on enrolment).
+pub fn of_applicant(
+    conn: &mut DbConnection,
+    school: &str,
+    applicant: ApplicantId,
+) -> QueryResult<Vec<CommunicationRow>> {
+    native!(conn, |c| comms::table
+        .filter(comms::school_id.eq(school))
+        .filter(comms::applicant_id.eq(applicant))
+        .filter(comms::family_id.is_null())
+        .order(comms::id.asc())
+        .select(CommunicationRow::as_select())
+        .load(c))
 }

@@ -64,8 +64,16 @@ text_enum! {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema, Validate)]
 #[serde(deny_unknown_fields)]
 pub struct CommunicationInput {
-    /// The family contacted (fixed once logged).
-    pub family_id: Uuid,
+    /// The family contacted (fixed once logged). Give `family_id`, or before there is a
+    /// family `applicant_id` (both: an applicant enrolled into this family).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub family_id: Option<Uuid>,
+    /// The applicant whose household was contacted, before there is a family (the inquiry
+    /// call, the tour follow-up): fixed once logged. On enrolment the communication moves to
+    /// the new family's timeline (`family_id` is set, this stays). Needs `admissions:read` to
+    /// name; such a communication names no guardian or student.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub applicant_id: Option<Uuid>,
     /// The student it was about, if one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub student_id: Option<Uuid>,
@@ -121,10 +129,11 @@ fn general() -> Category {
 }
 
 crate::http::merge_patch::patch_schema! {
-    /// A merge patch of a communication: any fields of `CommunicationInput` but `family_id`.
+    /// A merge patch of a communication: any fields of `CommunicationInput` but `family_id`
+    /// and `applicant_id`.
     ///
     /// Its schema is derived from `CommunicationInput`'s by `patch_schema!`, so the two cannot drift.
-    pub struct CommunicationPatch for CommunicationInput, fixed ["family_id"];
+    pub struct CommunicationPatch for CommunicationInput, fixed ["family_id", "applicant_id"];
 }
 
 /// A logged communication.
@@ -132,8 +141,10 @@ crate::http::merge_patch::patch_schema! {
 pub struct Communication {
     /// Liaison's id.
     pub id: Uuid,
-    /// The family.
-    pub family_id: Uuid,
+    /// The family (`null` for an applicant's household not yet enrolled).
+    pub family_id: Option<Uuid>,
+    /// The applicant, for a communication logged before there was a family.
+    pub applicant_id: Option<Uuid>,
     /// The student it was about.
     pub student_id: Option<Uuid>,
     /// The guardian contacted.
@@ -193,6 +204,8 @@ pub struct Communication {
 pub struct ListCommunicationsQuery {
     /// Communications with this family.
     pub family_id: Option<Uuid>,
+    /// Communications logged with this applicant's household (before or since enrolment).
+    pub applicant_id: Option<Uuid>,
     /// About this student.
     pub student_id: Option<Uuid>,
     /// With this guardian.
