@@ -86,4 +86,7 @@ CREATE INDEX applicant_moves_stage_time ON applicant_moves (school_id, to_stage,
 -- Before there is a family, the conversation is with an applicant's household.
 ALTER TABLE communications ALTER COLUMN family_id DROP NOT NULL;
 ALTER TABLE communications ADD COLUMN applicant_id TEXT REFERENCES applicants (id);
-CREATE INDEX communications_school_applicant_time ON communications (school_id, applicant_id, occurred_at, id);
+-- Partial: most communications name no applicant, and each one written would otherwise add an
+-- entry here for nothing.
+CREATE INDEX communications_school_applicant_time ON communications (school_id, applicant_id, occurred_at, id)
+    WHERE applicant_id IS NOT NULL;

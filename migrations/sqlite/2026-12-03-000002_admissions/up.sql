@@ -128,4 +128,7 @@ CREATE INDEX communications_school_author_time ON communications (school_id, aut
 -- index in list order and stop after a page, instead of sorting every open follow-up.
 CREATE INDEX communications_school_open_follow_ups ON communications (school_id, occurred_at, id, follow_up_due_at)
     WHERE follow_up_due_at IS NOT NULL AND follow_up_done_at IS NULL AND archived_at IS NULL;
-CREATE INDEX communications_school_applicant_time ON communications (school_id, applicant_id, occurred_at, id);
+-- Partial: most communications name no applicant, and each one written would otherwise add an
+-- entry here for nothing.
+CREATE INDEX communications_school_applicant_time ON communications (school_id, applicant_id, occurred_at, id)
+    WHERE applicant_id IS NOT NULL;
