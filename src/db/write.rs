@@ -72,6 +72,22 @@ text_enum! {
         Settings => "settings",
         /// IEP collaboration notes (with their action items).
         IepNotes => "iep_notes",
+        /// Events and workshops.
+        Events => "events",
+        /// Families' answers to events.
+        Rsvps => "rsvps",
+        /// Who came to an event.
+        Attendance => "attendance",
+        /// Families' feedback on events.
+        EventFeedback => "event_feedback",
+        /// Conference slots.
+        EventSlots => "event_slots",
+        /// Bookings of conference slots.
+        Bookings => "bookings",
+        /// The community resources directory.
+        Resources => "resources",
+        /// Referrals of families to resources.
+        Referrals => "referrals",
     }
 }
 

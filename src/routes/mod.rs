@@ -4,6 +4,7 @@ pub mod audit;
 pub mod changes;
 pub mod communications;
 pub mod concerns;
+pub mod events;
 pub mod families;
 pub mod guardians;
 pub mod health;
@@ -67,6 +68,7 @@ pub fn configure(cfg: &mut impl Register) {
     communications::configure(cfg);
     concerns::configure(cfg);
     iep::configure(cfg);
+    events::configure(cfg);
     settings::configure(cfg);
     timeline::configure(cfg);
     problems::configure(cfg);

@@ -12,6 +12,7 @@ mod changes;
 mod communications;
 mod concerns;
 mod conventions;
+mod events;
 mod families;
 mod guardian_access;
 mod guardians;

@@ -150,6 +150,14 @@ pub fn read_scope(kind: ResourceType) -> Scope {
             Scope::ConcernsRead
         }
         ResourceType::IepNotes => Scope::IepRead,
+        ResourceType::Events
+        | ResourceType::Rsvps
+        | ResourceType::Attendance
+        | ResourceType::EventFeedback
+        | ResourceType::EventSlots
+        | ResourceType::Bookings
+        | ResourceType::Resources
+        | ResourceType::Referrals => Scope::EngagementRead,
     }
 }
 
