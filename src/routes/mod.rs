@@ -12,6 +12,8 @@ pub mod iep;
 pub mod links;
 pub mod me;
 pub mod problems;
+pub mod referrals;
+pub mod resources;
 pub mod settings;
 pub mod students;
 pub mod timeline;
@@ -69,6 +71,8 @@ pub fn configure(cfg: &mut impl Register) {
     concerns::configure(cfg);
     iep::configure(cfg);
     events::configure(cfg);
+    resources::configure(cfg);
+    referrals::configure(cfg);
     settings::configure(cfg);
     timeline::configure(cfg);
     problems::configure(cfg);

@@ -20,6 +20,7 @@ mod iep;
 mod links;
 mod me;
 mod request_checks;
+mod resources;
 mod schema;
 mod students;
 mod tenancy;
