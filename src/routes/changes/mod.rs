@@ -281,6 +281,14 @@ mod tests {
                 ResourceType::Students,
                 ResourceType::Links,
                 ResourceType::Communications,
+                ResourceType::Events,
+                ResourceType::Rsvps,
+                ResourceType::Attendance,
+                ResourceType::EventFeedback,
+                ResourceType::EventSlots,
+                ResourceType::Bookings,
+                ResourceType::Resources,
+                ResourceType::Referrals,
             ])
         );
         // The admin reads every kind: no filter at all.

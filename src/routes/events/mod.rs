@@ -95,8 +95,8 @@ fn promote(tx: &mut Tx<'_>, event: &EventRow) -> Result<(), ApiError> {
 ///
 /// By start time. A guardian sees the events whose audience includes their family (the whole
 /// school; a grade of a child whose records they may see; the family's or their own language;
-/// the family by name), cancelled ones included (with `cancelled_at`); staff see all. Scope:
-/// `engagement:read`.
+/// the family by name), cancelled ones included (with `cancelled_at`); staff see all.
+/// Scope: `engagement:read`.
 #[utoipa::path(
     tag = "events",
     params(ListEventsQuery),
@@ -262,8 +262,8 @@ pub async fn update_event(
 /// Cancel an event
 ///
 /// The event stays, with `cancelled_at`, and so do the families' answers; no answer can be
-/// given after. Cancelling a cancelled event changes nothing. Honours `If-Match`. Scope:
-/// `engagement:write` (staff).
+/// given after. Cancelling a cancelled event changes nothing. Honours `If-Match`.
+/// Scope: `engagement:write` (staff).
 #[utoipa::path(
     tag = "events",
     params(("id" = Uuid, Path, description = "The event's id"), IfMatch),

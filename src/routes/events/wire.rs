@@ -343,7 +343,9 @@ pub struct RsvpPage {
     pub data: Vec<Rsvp>,
     /// Pass as `cursor` to get the next page; `null` on the last page.
     pub next_cursor: Option<String>,
-    /// The totals of every answer (`null` for a guardian, who sees only their own).
+    /// The totals of every answer (left out for a guardian, who sees only their own).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub totals: Option<RsvpTotals>,
 }
 

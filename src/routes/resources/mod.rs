@@ -190,8 +190,8 @@ pub async fn update_resource(
 
 /// Archive a community resource
 ///
-/// It leaves every list and GET; referrals to it keep naming it. Honours `If-Match`. Scope:
-/// `engagement:write` (staff).
+/// It leaves every list and GET; referrals to it keep naming it. Honours `If-Match`.
+/// Scope: `engagement:write` (staff).
 #[utoipa::path(
     tag = "resources",
     params(("id" = Uuid, Path, description = "The resource's id"), IfMatch),

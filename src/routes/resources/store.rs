@@ -125,9 +125,20 @@ impl ResourceRow {
 
     /// The wire form.
     pub fn view(&self) -> Resource {
+        let f = self.fields();
         Resource {
             id: self.id.uuid(),
-            fields: self.fields(),
+            name: f.name,
+            category: f.category,
+            description: f.description,
+            languages: f.languages.iter().map(|l| l.as_str().to_string()).collect(),
+            phone: f.phone,
+            email: f.email,
+            website: f.website,
+            address: f.address,
+            eligibility: f.eligibility,
+            cost: f.cost,
+            active: f.active,
             version: self.version,
             created_at: utc(self.created_at),
             updated_at: utc(self.updated_at),

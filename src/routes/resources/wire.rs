@@ -145,9 +145,28 @@ crate::http::merge_patch::patch_schema! {
 pub struct Resource {
     /// Its id.
     pub id: Uuid,
-    /// Its fields.
-    #[serde(flatten)]
-    pub fields: ResourceFields,
+    /// Its name.
+    pub name: String,
+    /// What it offers.
+    pub category: ResourceCategory,
+    /// What it does.
+    pub description: Option<String>,
+    /// The languages it serves.
+    pub languages: Vec<String>,
+    /// Its phone number.
+    pub phone: Option<String>,
+    /// Its email address.
+    pub email: Option<String>,
+    /// Its website.
+    pub website: Option<String>,
+    /// Where it is.
+    pub address: Option<String>,
+    /// Who may use it.
+    pub eligibility: Option<String>,
+    /// What it costs.
+    pub cost: Option<Cost>,
+    /// Whether families are referred to it now.
+    pub active: bool,
     /// Its version.
     pub version: i64,
     /// When it was recorded.
