@@ -322,26 +322,31 @@ pub fn guardian_reach(conn: &mut DbConnection, viewer: &Viewer) -> QueryResult<O
     }
 }
 
-/// The events (of `school`) whose audience takes in `reach`.
-macro_rules! reached_events {
+/// Whether the event of the outer query (of `school`) has an audience that takes in `reach`:
+/// a correlated `EXISTS`, so that a list walks the events in start order by its index and stops
+/// at the page's end (an `id IN (…)` made SQLite fetch and sort every event the family is
+/// reached by: ten times slower for a guardian's list).
+macro_rules! reaches {
     ($school:expr, $reach:expr) => {{
         let r: &Reach = $reach;
-        event_audience::table
-            .filter(event_audience::school_id.eq($school))
-            .filter(
-                event_audience::member_kind
-                    .eq("school")
-                    .or(event_audience::member_kind
-                        .eq("family")
-                        .and(event_audience::member.eq(r.family.clone())))
-                    .or(event_audience::member_kind
-                        .eq("grade")
-                        .and(event_audience::member.eq_any(r.grades.clone())))
-                    .or(event_audience::member_kind
-                        .eq("language")
-                        .and(event_audience::member.eq_any(r.languages.clone()))),
-            )
-            .select(event_audience::event_id)
+        diesel::dsl::exists(
+            event_audience::table
+                .filter(event_audience::school_id.eq($school))
+                .filter(event_audience::event_id.eq(events::id))
+                .filter(
+                    event_audience::member_kind
+                        .eq("school")
+                        .or(event_audience::member_kind
+                            .eq("family")
+                            .and(event_audience::member.eq(r.family.clone())))
+                        .or(event_audience::member_kind
+                            .eq("grade")
+                            .and(event_audience::member.eq_any(r.grades.clone())))
+                        .or(event_audience::member_kind
+                            .eq("language")
+                            .and(event_audience::member.eq_any(r.languages.clone()))),
+                ),
+        )
     }};
 }
 
@@ -356,7 +361,7 @@ pub fn find(conn: &mut DbConnection, viewer: &Viewer, id: EventId) -> Result<Eve
             .filter(events::id.eq(id))
             .into_boxed();
         if let Some(r) = &reach {
-            q = q.filter(events::id.eq_any(reached_events!(school.clone(), r)));
+            q = q.filter(reaches!(school.clone(), r));
         }
         q.select(EventRow::as_select()).first(c)
     })?)
@@ -397,7 +402,7 @@ pub fn list(
             .filter(events::school_id.eq(school.clone()))
             .into_boxed();
         for r in &reaches {
-            q = q.filter(events::id.eq_any(reached_events!(school.clone(), r)));
+            q = q.filter(reaches!(school.clone(), r));
         }
         if let Some(k) = f.kind {
             q = q.filter(events::kind.eq(k));
