@@ -274,17 +274,20 @@ pub async fn transition_referral(
             if_match.check(current.version)?;
             let allowed = moves_from(current.status);
             if !allowed.contains(&input.to) {
-                let state = if is_open(current.status) {
-                    "open"
-                } else {
-                    "closed"
-                };
-                return Err(ApiError::IllegalTransition {
-                    detail: format!(
-                        "a referral cannot move from {} to {} ({state})",
+                let detail = if is_open(current.status) {
+                    format!(
+                        "a referral that is {} cannot move to {}",
                         current.status.as_str(),
                         input.to.as_str()
-                    ),
+                    )
+                } else {
+                    format!(
+                        "the referral is {}: its outcome is recorded",
+                        current.status.as_str()
+                    )
+                };
+                return Err(ApiError::IllegalTransition {
+                    detail,
                     allowed: allowed.iter().map(|s| s.as_str().to_string()).collect(),
                 });
             }
