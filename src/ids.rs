@@ -128,6 +128,47 @@ id_type!(
     "audit event id"
 );
 
+id_type!(
+    /// An event's id.
+    EventId,
+    "event id"
+);
+id_type!(
+    /// An RSVP's id.
+    RsvpId,
+    "RSVP id"
+);
+id_type!(
+    /// An attendance record's id.
+    AttendanceId,
+    "attendance id"
+);
+id_type!(
+    /// An event feedback's id.
+    FeedbackId,
+    "feedback id"
+);
+id_type!(
+    /// A conference slot's id.
+    SlotId,
+    "slot id"
+);
+id_type!(
+    /// A booking's id.
+    BookingId,
+    "booking id"
+);
+id_type!(
+    /// A community resource's id.
+    ResourceId,
+    "resource id"
+);
+id_type!(
+    /// A referral's id.
+    ReferralId,
+    "referral id"
+);
+
 #[cfg(test)]
 mod tests {
     use super::*;

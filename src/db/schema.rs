@@ -336,6 +336,167 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    events (id) {
+        id -> Text,
+        school_id -> Text,
+        kind -> Text,
+        title -> Text,
+        description -> Nullable<Text>,
+        starts_at -> Timestamp,
+        ends_at -> Timestamp,
+        location -> Nullable<Text>,
+        online_url -> Nullable<Text>,
+        languages -> Text,
+        interpreter_available -> Bool,
+        childcare_available -> Bool,
+        capacity -> Nullable<Integer>,
+        waitlist -> Bool,
+        audience -> Text,
+        rsvp_deadline -> Nullable<Timestamp>,
+        organizer -> Nullable<Text>,
+        places_taken -> Integer,
+        version -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        cancelled_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    event_audience (school_id, member_kind, member, event_id) {
+        school_id -> Text,
+        event_id -> Text,
+        member_kind -> Text,
+        member -> Text,
+    }
+}
+
+diesel::table! {
+    rsvps (id) {
+        id -> Text,
+        school_id -> Text,
+        event_id -> Text,
+        family_id -> Text,
+        response -> Text,
+        status -> Text,
+        adults -> Integer,
+        children -> Integer,
+        needs_interpreter -> Bool,
+        language -> Nullable<Text>,
+        needs_childcare -> Bool,
+        note -> Nullable<Text>,
+        answered_by -> Text,
+        waitlisted_at -> Nullable<Timestamp>,
+        version -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    attendance (id) {
+        id -> Text,
+        school_id -> Text,
+        event_id -> Text,
+        family_id -> Text,
+        attended -> Bool,
+        adults -> Integer,
+        children -> Integer,
+        recorded_by -> Text,
+        version -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    event_feedback (id) {
+        id -> Text,
+        school_id -> Text,
+        event_id -> Text,
+        family_id -> Text,
+        rating -> Integer,
+        comment -> Nullable<Text>,
+        given_by -> Text,
+        version -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    event_slots (id) {
+        id -> Text,
+        school_id -> Text,
+        event_id -> Text,
+        starts_at -> Timestamp,
+        ends_at -> Timestamp,
+        host -> Text,
+        version -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    bookings (id) {
+        id -> Text,
+        school_id -> Text,
+        event_id -> Text,
+        slot_id -> Text,
+        family_id -> Text,
+        student_id -> Text,
+        booked_by -> Text,
+        version -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        released_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    community_resources (id) {
+        id -> Text,
+        school_id -> Text,
+        name -> Text,
+        category -> Text,
+        description -> Nullable<Text>,
+        languages -> Text,
+        phone -> Nullable<Text>,
+        email -> Nullable<Text>,
+        website -> Nullable<Text>,
+        address -> Nullable<Text>,
+        eligibility -> Nullable<Text>,
+        cost -> Nullable<Text>,
+        active -> Bool,
+        version -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        archived_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    referrals (id) {
+        id -> Text,
+        school_id -> Text,
+        family_id -> Text,
+        student_id -> Nullable<Text>,
+        resource_id -> Text,
+        reason -> Text,
+        status -> Text,
+        follow_up_due_at -> Nullable<Timestamp>,
+        outcome_note -> Nullable<Text>,
+        visibility -> Text,
+        referred_by -> Text,
+        version -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        archived_at -> Nullable<Timestamp>,
+    }
+}
+
 diesel::joinable!(iep_action_items -> iep_notes (note_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
@@ -356,4 +517,13 @@ diesel::allow_tables_to_appear_in_same_query!(
     admission_stages,
     applicants,
     applicant_moves,
+    events,
+    event_audience,
+    rsvps,
+    attendance,
+    event_feedback,
+    event_slots,
+    bookings,
+    community_resources,
+    referrals,
 );

@@ -76,6 +76,22 @@ text_enum! {
         AdmissionStages => "admission_stages",
         /// Applicants: prospective students and their households.
         Applicants => "applicants",
+        /// Events and workshops.
+        Events => "events",
+        /// Families' answers to events.
+        Rsvps => "rsvps",
+        /// Who came to an event.
+        Attendance => "attendance",
+        /// Families' feedback on events.
+        EventFeedback => "event_feedback",
+        /// Conference slots.
+        EventSlots => "event_slots",
+        /// Bookings of conference slots.
+        Bookings => "bookings",
+        /// The community resources directory.
+        Resources => "resources",
+        /// Referrals of families to resources.
+        Referrals => "referrals",
     }
 }
 

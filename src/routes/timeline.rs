@@ -11,6 +11,7 @@ use validator::Validate;
 use super::communications::store::{is_time_key, parse_time_key, time_key};
 use super::communications::{self, Communication};
 use super::concerns::{self, Concern};
+use super::events::{self, Attendance, Booking, Rsvp};
 use super::families;
 use super::iep::{self, IepNote};
 use crate::auth::policy::Viewer;
@@ -35,6 +36,12 @@ text_enum! {
         Concern => "concern",
         /// An IEP note shared with the family, placed at when it was written.
         IepNote => "iep_note",
+        /// The family's answer to an event, placed at when it was first given.
+        Rsvp => "rsvp",
+        /// Whether the family came to an event, placed at when it was first recorded.
+        Attendance => "attendance",
+        /// A conference slot booked for a child, placed at when it was booked.
+        Booking => "booking",
     }
 }
 
@@ -60,6 +67,35 @@ pub struct TimelineEntry {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(nullable = false)]
     pub iep_note: Option<IepNote>,
+    /// The answer, for `kind: rsvp`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    pub rsvp: Option<Rsvp>,
+    /// Who came, for `kind: attendance`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    pub attendance: Option<Attendance>,
+    /// The booking, for `kind: booking`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    pub booking: Option<Booking>,
+}
+
+impl TimelineEntry {
+    /// An entry of `kind` with none of the items set.
+    fn bare(kind: TimelineKind, id: Uuid, at: DateTime<Utc>) -> TimelineEntry {
+        TimelineEntry {
+            kind,
+            id,
+            at,
+            communication: None,
+            concern: None,
+            iep_note: None,
+            rsvp: None,
+            attendance: None,
+            booking: None,
+        }
+    }
 }
 
 /// Paging of a timeline.
@@ -79,7 +115,9 @@ pub struct TimelineQuery {
 /// The family's communications, (for callers with `concerns:read`) concerns and (for callers
 /// with `iep:read`) IEP notes, merged newest first and keyset-paginated, so a deep page costs
 /// what the first does; a guardian sees what they may see of each (of IEP notes, those shared
-/// with the family about a child they may see). A page that carries IEP notes is recorded in
+/// with the family about a child they may see), and (for callers with `engagement:read`) the
+/// family's answers to events, attendance and conference bookings (a guardian's: of the
+/// children they may see). A page that carries IEP notes is recorded in
 /// the audit log (a read per child) before it is sent; if it cannot be, the answer is a 503.
 /// Scope: `communications:read`.
 #[utoipa::path(
@@ -122,13 +160,10 @@ pub async fn family_timeline(
             .map(|row| {
                 let key = time_key(row.occurred_at, row.id);
                 let c = row.view();
+                let (id, at) = (c.id, c.occurred_at);
                 let entry = TimelineEntry {
-                    kind: TimelineKind::Communication,
-                    id: c.id,
-                    at: c.occurred_at,
                     communication: Some(c),
-                    concern: None,
-                    iep_note: None,
+                    ..TimelineEntry::bare(TimelineKind::Communication, id, at)
                 };
                 (key, entry)
             })
@@ -139,13 +174,10 @@ pub async fn family_timeline(
                 entries.extend(rows.into_iter().map(|row| {
                     let key = time_key(row.created_at, row.id);
                     let c = row.view(now);
+                    let (id, at) = (c.id, c.created_at);
                     let entry = TimelineEntry {
-                        kind: TimelineKind::Concern,
-                        id: c.id,
-                        at: c.created_at,
-                        communication: None,
                         concern: Some(c),
-                        iep_note: None,
+                        ..TimelineEntry::bare(TimelineKind::Concern, id, at)
                     };
                     (key, entry)
                 }));
@@ -159,17 +191,48 @@ pub async fn family_timeline(
                     |(row, items)| {
                         let key = time_key(row.created_at, row.id);
                         let n = row.view(items);
+                        let (id, at) = (n.id, n.created_at);
                         let entry = TimelineEntry {
-                            kind: TimelineKind::IepNote,
-                            id: n.id,
-                            at: n.created_at,
-                            communication: None,
-                            concern: None,
                             iep_note: Some(n),
+                            ..TimelineEntry::bare(TimelineKind::IepNote, id, at)
                         };
                         (key, entry)
                     },
                 ));
+            }
+            if caller.scopes.contains(Scope::EngagementRead) {
+                let school = viewer.school_id.clone();
+                let (after, fetch) = (after.as_ref(), page.fetch());
+                let rows = events::store::family_rsvps(conn, &school, family, after, fetch)?;
+                entries.extend(rows.into_iter().map(|row| {
+                    let r = row.view();
+                    let (id, at) = (r.id, r.created_at);
+                    let entry = TimelineEntry {
+                        rsvp: Some(r),
+                        ..TimelineEntry::bare(TimelineKind::Rsvp, id, at)
+                    };
+                    (time_key(row.created_at, row.id), entry)
+                }));
+                let rows = events::store::family_attendance(conn, &school, family, after, fetch)?;
+                entries.extend(rows.into_iter().map(|row| {
+                    let a = row.view();
+                    let (id, at) = (a.id, a.created_at);
+                    let entry = TimelineEntry {
+                        attendance: Some(a),
+                        ..TimelineEntry::bare(TimelineKind::Attendance, id, at)
+                    };
+                    (time_key(row.created_at, row.id), entry)
+                }));
+                let rows = events::store::family_bookings(conn, &viewer, family, after, fetch)?;
+                entries.extend(rows.into_iter().map(|row| {
+                    let b = row.view();
+                    let (id, at) = (b.id, b.created_at);
+                    let entry = TimelineEntry {
+                        booking: Some(b),
+                        ..TimelineEntry::bare(TimelineKind::Booking, id, at)
+                    };
+                    (time_key(row.created_at, row.id), entry)
+                }));
             }
             entries.sort_by_key(|(_, e)| std::cmp::Reverse((e.at, e.id)));
             entries.truncate(page.fetch() as usize);

@@ -797,7 +797,7 @@ fn every_operation() -> Vec<(Method, String)> {
     for (path, item) in doc["paths"].as_object().unwrap() {
         for method in item.as_object().unwrap().keys() {
             let mut concrete = path.clone();
-            for param in ["{id}", "{guardian_id}"] {
+            for param in ["{id}", "{guardian_id}", "{family_id}", "{slot_id}"] {
                 concrete = concrete.replace(param, &uuid::Uuid::now_v7().to_string());
             }
             concrete = concrete.replace("{slug}", "validation");

@@ -43,6 +43,9 @@ struct Household {
     concern: String,
     iep_note: String,
     applicant: String,
+    event: String,
+    resource: String,
+    referral: String,
 }
 
 async fn household(app: &TestApp) -> Household {
@@ -96,6 +99,31 @@ async fn household(app: &TestApp) -> Household {
         .await;
     res.assert_status(201);
     let applicant = res.id();
+    let event = app
+        .post(
+            "/v1/events",
+            &t,
+            json!({"kind": "workshop", "title": "Reading", "starts_at": "2026-12-10T17:00:00Z",
+                   "ends_at": "2026-12-10T18:00:00Z", "audience": {"scope": "school"}}),
+        )
+        .await
+        .id();
+    let resource = app
+        .post(
+            "/v1/resources",
+            &t,
+            json!({"name": "Pantry", "category": "food"}),
+        )
+        .await
+        .id();
+    let referral = app
+        .post(
+            "/v1/referrals",
+            &t,
+            json!({"family_id": family, "resource_id": resource, "reason": "Food"}),
+        )
+        .await
+        .id();
     Household {
         family,
         guardian,
@@ -104,6 +132,9 @@ async fn household(app: &TestApp) -> Household {
         concern,
         iep_note,
         applicant,
+        event,
+        resource,
+        referral,
     }
 }
 
@@ -829,6 +860,16 @@ fn body_operations(doc: &Value, h: &Household) -> Vec<(Method, String)> {
                 "/v1/admissions/applicants/{id}"
                 | "/v1/admissions/applicants/{id}/transitions"
                 | "/v1/admissions/applicants/{id}/enroll" => template.replace("{id}", &h.applicant),
+                "/v1/events/{id}" | "/v1/events/{id}/feedback" | "/v1/events/{id}/slots" => {
+                    template.replace("{id}", &h.event)
+                }
+                "/v1/events/{id}/slots/{slot_id}/booking" => template
+                    .replace("{id}", &h.event)
+                    .replace("{slot_id}", &h.event),
+                "/v1/resources/{id}" => template.replace("{id}", &h.resource),
+                "/v1/referrals/{id}" | "/v1/referrals/{id}/transitions" => {
+                    template.replace("{id}", &h.referral)
+                }
                 t if !t.contains('{') => t.to_string(),
                 t => panic!("a new endpoint with a body: add {t} here"),
             };

@@ -152,6 +152,14 @@ pub fn read_scope(kind: ResourceType) -> Scope {
         }
         ResourceType::IepNotes => Scope::IepRead,
         ResourceType::AdmissionStages | ResourceType::Applicants => Scope::AdmissionsRead,
+        ResourceType::Events
+        | ResourceType::Rsvps
+        | ResourceType::Attendance
+        | ResourceType::EventFeedback
+        | ResourceType::EventSlots
+        | ResourceType::Bookings
+        | ResourceType::Resources
+        | ResourceType::Referrals => Scope::EngagementRead,
     }
 }
 
@@ -277,6 +285,14 @@ mod tests {
                 ResourceType::Communications,
                 ResourceType::AdmissionStages,
                 ResourceType::Applicants,
+                ResourceType::Events,
+                ResourceType::Rsvps,
+                ResourceType::Attendance,
+                ResourceType::EventFeedback,
+                ResourceType::EventSlots,
+                ResourceType::Bookings,
+                ResourceType::Resources,
+                ResourceType::Referrals,
             ])
         );
         // The admin reads every kind: no filter at all.

@@ -1,0 +1,9 @@
+DROP TABLE referrals;
+DROP TABLE community_resources;
+DROP TABLE bookings;
+DROP TABLE event_slots;
+DROP TABLE event_feedback;
+DROP TABLE attendance;
+DROP TABLE rsvps;
+DROP TABLE event_audience;
+DROP TABLE events;
