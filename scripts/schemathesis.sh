@@ -218,7 +218,7 @@ post() {
 }
 FAMILY_ID=$(post /v1/families '{"display_name":"Seed family"}')
 GUARDIAN_ID=$(post "/v1/families/$FAMILY_ID/guardians" '{"given_name":"A","family_name":"B"}')
-STUDENT_ID=$(post "/v1/families/$FAMILY_ID/students" '{"given_name":"C","family_name":"D"}')
+STUDENT_ID=$(post "/v1/families/$FAMILY_ID/students" '{"given_name":"C","family_name":"D","has_iep":true}')
 post "/v1/students/$STUDENT_ID/guardians" "{\"guardian_id\":\"$GUARDIAN_ID\"}" >/dev/null
 say "seeded family $FAMILY_ID, guardian $GUARDIAN_ID, student $STUDENT_ID and their link"
 # A second set for the DELETE operations to consume, so that the first one lasts the whole run.

@@ -139,8 +139,30 @@ def inherent_refusal(failure, case, response) -> str | None:
     # (contact_allowed, a restricted link, no SMS consent): state, documented, not schema.
     if status == 422 and kind in CONTACT_RULES:
         return "a contact rule refused the contact, for the state of the guardian or family"
+    # An IEP note is written only for a student whose `has_iep` is true (issue 8): the student's
+    # state, not the note's schema.
+    if status == 422 and kind == PROBLEMS + "no-iep":
+        return "the student has no IEP, which is state, not schema"
     if status != 400:
         return None
+    # An event's audience is exactly one of four members (DESIGN.md, issue 11), which the schema
+    # derived from the type (four optional members) does not state.
+    if (
+        case.operation.label in ("POST /v1/events", "PATCH /v1/events/{id}")
+        and errors
+        and all(e.get("field") == "audience" for e in errors)
+    ):
+        return "an audience names exactly one of scope, grade_levels, languages or family_ids"
+    # An end before its start: a relation between two fields, which JSON Schema cannot state.
+    if errors and all(e.get("code") == "before_start" for e in errors):
+        return "an end before its start, a relation JSON Schema cannot state"
+    # An action item sent with an `id` must be an item of the note already (a new one has none):
+    # existence is state, not schema.
+    if (
+        errors
+        and all(e.get("code") == "not_found" and str(e.get("field", "")).endswith(".id") for e in errors)
+    ):
+        return "the body names an item that does not exist"
     # Closing an unresolved concern needs a note, resolving one a resolution (unless it has one),
     # and a resolution goes only with resolving: that depends on the concern's current status.
     if (

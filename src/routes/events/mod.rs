@@ -16,7 +16,7 @@ use self::rules::Place;
 use self::store::{AttendanceRow, BookingRow, EventRow, FeedbackRow, Filters, RsvpRow, SlotRow};
 pub use self::wire::{
     Attendance, AttendanceInput, Audience, AudienceScope, Booking, BookingInput, Event,
-    EventFields, EventKind, EventPageQuery, EventPatch, Feedback, FeedbackInput, ListEventsQuery,
+    EventFields, EventPageQuery, EventPatch, EventType, Feedback, FeedbackInput, ListEventsQuery,
     Rsvp, RsvpInput, RsvpPage, RsvpResponse, RsvpStatus, RsvpTotals, Slot, SlotList,
     SlotSeriesInput,
 };

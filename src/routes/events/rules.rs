@@ -9,11 +9,17 @@ use crate::error::ApiError;
 /// The most slots one request makes.
 pub const MAX_SLOTS: i64 = 200;
 
-/// A URL a browser can open (`http` or `https`).
+/// What [`web_url`] accepts, as the OpenAPI document states it.
+pub const WEB_URL_PATTERN: &str = "^https?://[^\\s\\u0000-\\u001f\\u007f]+$";
+
+/// A URL a browser can open (`http` or `https`, then at least one character, none of them
+/// white space or a control character): exactly [`WEB_URL_PATTERN`].
 pub fn web_url(s: &str) -> Result<(), validator::ValidationError> {
-    let ok = (s.starts_with("https://") || s.starts_with("http://"))
-        && s.len() > 8
-        && !s.chars().any(|c| c.is_whitespace() || c.is_control());
+    let rest = s
+        .strip_prefix("https://")
+        .or_else(|| s.strip_prefix("http://"));
+    let ok = rest
+        .is_some_and(|r| !r.is_empty() && !r.chars().any(|c| c.is_whitespace() || c.is_control()));
     if ok {
         Ok(())
     } else {

@@ -5,7 +5,7 @@ use diesel::prelude::*;
 
 use super::rules::{language_keys, Member};
 use super::wire::{
-    Audience, Event, EventFields, EventKind, Rsvp, RsvpResponse, RsvpStatus, RsvpTotals,
+    Audience, Event, EventFields, EventType, Rsvp, RsvpResponse, RsvpStatus, RsvpTotals,
 };
 use crate::auth::policy::Viewer;
 use crate::db::schema::{
@@ -59,7 +59,7 @@ macro_rules! record {
 pub struct EventRow {
     pub id: EventId,
     pub school_id: String,
-    pub kind: EventKind,
+    pub kind: EventType,
     pub title: String,
     pub description: Option<String>,
     #[diesel(deserialize_as = crate::db::types::Stamp)]
@@ -370,7 +370,7 @@ pub fn find(conn: &mut DbConnection, viewer: &Viewer, id: EventId) -> Result<Eve
 /// The filters of the events.
 #[derive(Debug, Default)]
 pub struct Filters {
-    pub kind: Option<EventKind>,
+    pub kind: Option<EventType>,
     pub from: Option<NaiveDateTime>,
     pub to: Option<NaiveDateTime>,
     pub audience_includes: Option<FamilyId>,

@@ -14,7 +14,7 @@ use crate::domain::{plain_text, text_enum, LanguageTag};
 
 text_enum! {
     /// What an event is.
-    EventKind {
+    EventType {
         /// A workshop (navigating the school system, child development, learning at home, …).
         Workshop => "workshop",
         /// A meeting.
@@ -95,7 +95,7 @@ pub struct Audience {
 #[serde(deny_unknown_fields)]
 pub struct EventFields {
     /// What it is.
-    pub kind: EventKind,
+    pub kind: EventType,
     /// A short title.
     #[schema(
         min_length = 1,
@@ -123,6 +123,7 @@ pub struct EventFields {
     #[schema(
         min_length = 1,
         max_length = 2000,
+        pattern = "^https?://[^\\s\\u0000-\\u001f\\u007f]+$",
         example = "https://meet.example.org/reading"
     )]
     #[validate(length(min = 1, max = 2000), custom(function = super::rules::web_url))]
@@ -176,7 +177,7 @@ pub struct Event {
     /// The event's id.
     pub id: Uuid,
     /// What it is.
-    pub kind: EventKind,
+    pub kind: EventType,
     /// Its title.
     pub title: String,
     /// What it is about.
@@ -229,7 +230,7 @@ pub struct Event {
 #[into_params(parameter_in = Query)]
 pub struct ListEventsQuery {
     /// Of this kind.
-    pub kind: Option<EventKind>,
+    pub kind: Option<EventType>,
     /// Starting at or after this time.
     pub from: Option<DateTime<Utc>>,
     /// Starting before this time.

@@ -105,7 +105,11 @@ pub struct ResourceFields {
     pub email: Option<String>,
     /// Its website (http or https).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schema(min_length = 1, max_length = 2000)]
+    #[schema(
+        min_length = 1,
+        max_length = 2000,
+        pattern = "^https?://[^\\s\\u0000-\\u001f\\u007f]+$"
+    )]
     #[validate(
         length(min = 1, max = 2000),
         custom(function = crate::routes::events::rules::web_url)
