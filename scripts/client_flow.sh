@@ -124,7 +124,17 @@ mkdir "$WORK/client"
     || { cat "$WORK/generator.log" >&2; fail "the generator refused or warned about the spec"; }
 # Every schema a client can meet is one class: a model named after a page's items
 # (`page_family_data_item.py`) means a list inlined its item schema again.
-dupes=$(cd "$WORK/client/liaison_client/models" && ls | grep -E '_item\.py$' || true)
+# A component whose own name ends in Item (`ActionItem`, `Page_ActionItem`) is one class, not a
+# duplicate: only `*_item.py` models that no component schema is named after count.
+dupes=$("$VENV/bin/python" - "$SPEC" "$WORK/client/liaison_client/models" <<'PY'
+import json, os, re, sys
+spec, models = sys.argv[1], sys.argv[2]
+names = json.load(open(spec)).get("components", {}).get("schemas", {})
+snake = {re.sub(r"_+", "_", re.sub(r"(?<!^)(?=[A-Z])", "_", n)).lower() for n in names}
+print(" ".join(f for f in sorted(os.listdir(models))
+               if f.endswith("_item.py") and f[:-3] not in snake))
+PY
+)
 [[ -z $dupes ]] || fail "the generator made classes for inline list items: $dupes"
 
 # --- the database -------------------------------------------------------------------------------

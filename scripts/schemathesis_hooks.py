@@ -149,11 +149,11 @@ def inherent_refusal(failure, case, response) -> str | None:
         return "the note's content was destroyed on request earlier in the run"
     if status != 400:
         return None
-    # A series of conference slots makes at most 200 (its length over slot_minutes): a relation
-    # between three fields. An audience's grade levels are 1 to 20 characters each, which the
+    # A series of conference slots makes at least one and at most 200 slots (its length over
+    # slot_minutes): a relation between three fields. An audience's grade levels are 1 to 20 characters each, which the
     # schema derived from Vec<String> does not bound (README, Known quirks).
     if errors and all(
-        e.get("code") == "too_many"
+        e.get("code") in ("too_many", "too_long")
         or (e.get("field") == "audience.grade_levels" and e.get("code") == "invalid")
         for e in errors
     ):

@@ -326,6 +326,7 @@ pub struct ListReferralsQuery {
     /// Of this family.
     pub family_id: Option<Uuid>,
     /// `due` or `overdue` (open referrals only: `referred` or `contacted`).
+    #[param(inline)]
     pub follow_up: Option<FollowUp>,
     /// Items per page, 1 to 200 (default 50).
     #[param(minimum = 1, maximum = 200)]
