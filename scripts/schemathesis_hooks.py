@@ -88,6 +88,11 @@ def _violates_declared_format(case) -> bool:
         if "format" not in schema or location not in sent:
             continue
         value = sent[location].get(name.lower() if location == "header" else name)
+        # A stateful step fills a path parameter from an earlier answer; when that field was
+        # null (a referral's student_id, an audit event's family_id), the URL carries Python's
+        # text for it, `None`, which the parameter's format (uuid) refuses, as the API does.
+        if location == "path" and name in sent["path"] and not isinstance(value, str):
+            value = str(value)
         # Parameters travel as text: judge the text by the format alone.
         if isinstance(value, str) and _breaks_format_only(
             case, (location, name), {"format": schema["format"]}, value
