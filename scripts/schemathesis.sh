@@ -18,7 +18,7 @@
 #   ST_WORKERS       concurrent schemathesis workers (default 1: with more, Python 3.11 hit a
 #                    thread race in schemathesis' code generation, "AST constructor recursion
 #                    depth mismatch", reported as a Runtime Error; one worker takes ~15 s anyway)
-#   ST_TIMEOUT       hard limit for the schemathesis run, in seconds (default 900)
+#   ST_TIMEOUT       hard limit for the schemathesis run, in seconds (default 1500)
 #   ST_REPORT_DIR    if set, JUnit XML and NDJSON reports are written there
 #   ST_KEEP_TMP=1    keep the temp dir (server log, reports, hypothesis database)
 #   ST_FAILURE_LOG   if set, every failure (also those the hooks drop) is appended there as a
@@ -40,7 +40,7 @@ ST_PORT=${ST_PORT:-18181}
 ST_MAX_EXAMPLES=${ST_MAX_EXAMPLES:-50}
 ST_SEED=${ST_SEED:-20241124}
 ST_WORKERS=${ST_WORKERS:-1}
-ST_TIMEOUT=${ST_TIMEOUT:-900}
+ST_TIMEOUT=${ST_TIMEOUT:-1500}
 ST_PYTHON=${ST_PYTHON:-python3}
 VENV="$ROOT/.venv-st"
 REQUIREMENTS="$ROOT/scripts/requirements-schemathesis.txt"
