@@ -103,9 +103,15 @@ impl Rate {
         if text.eq_ignore_ascii_case("off") {
             return Ok(None);
         }
-        let bad = || format!("`{text}` is not a rate like 1000000/hour, 50/minute, 5/second or off");
+        let bad =
+            || format!("`{text}` is not a rate like 1000000/hour, 50/minute, 5/second or off");
         let (count, unit) = text.split_once('/').ok_or_else(bad)?;
-        let count: u32 = count.trim().parse().ok().filter(|n| *n > 0).ok_or_else(bad)?;
+        let count: u32 = count
+            .trim()
+            .parse()
+            .ok()
+            .filter(|n| *n > 0)
+            .ok_or_else(bad)?;
         let secs = match unit.trim().to_ascii_lowercase().as_str() {
             "s" | "sec" | "second" => 1,
             "m" | "min" | "minute" => 60,
@@ -301,7 +307,9 @@ impl Config {
                 .parse::<i64>()
                 .ok()
                 .filter(|n| (60..=86_400).contains(n))
-                .ok_or("LIAISON_CLIENT_TOKEN_TTL_SECONDS must be a number of seconds from 60 to 86400")?,
+                .ok_or(
+                    "LIAISON_CLIENT_TOKEN_TTL_SECONDS must be a number of seconds from 60 to 86400",
+                )?,
             None => DEFAULT_CLIENT_TOKEN_TTL_SECONDS,
         };
         Ok(Config {

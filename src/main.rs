@@ -89,7 +89,11 @@ async fn client(config: &Config, args: &[String]) -> Result<(), String> {
         match arg.as_str() {
             "--name" | "--school" | "--role" | "--scopes" | "--scope" => {
                 let value = it.next().ok_or(format!("{arg} needs a value"))?;
-                let key = if arg == "--scope" { "--scopes" } else { arg.as_str() };
+                let key = if arg == "--scope" {
+                    "--scopes"
+                } else {
+                    arg.as_str()
+                };
                 if flags.insert(key, value.clone()).is_some() {
                     return Err(format!("{arg} is given twice"));
                 }
@@ -105,7 +109,10 @@ async fn client(config: &Config, args: &[String]) -> Result<(), String> {
             return Err(format!("`{f}` does not go with this command\n{USAGE}"));
         }
         if positional.len() > positional_ok {
-            return Err(format!("unexpected argument `{}`\n{USAGE}", positional[positional_ok]));
+            return Err(format!(
+                "unexpected argument `{}`\n{USAGE}",
+                positional[positional_ok]
+            ));
         }
         Ok(())
     };
@@ -115,9 +122,14 @@ async fn client(config: &Config, args: &[String]) -> Result<(), String> {
             let need = |f: &str| flags.get(f).cloned().ok_or(format!("{f} is required"));
             let (name, school, role) = (need("--name")?, need("--school")?, need("--role")?);
             let db = open()?;
-            let created =
-                cli::create(&db, &school, &name, &role, flags.get("--scopes").map(String::as_str))
-                    .await?;
+            let created = cli::create(
+                &db,
+                &school,
+                &name,
+                &role,
+                flags.get("--scopes").map(String::as_str),
+            )
+            .await?;
             println!("client_id:     {}", created.id);
             println!("client_secret: {}", created.client_secret);
             println!("school:        {school}");
@@ -133,9 +145,16 @@ async fn client(config: &Config, args: &[String]) -> Result<(), String> {
             allow(&["--school"], 0)?;
             let db = open()?;
             let clients = cli::list(&db, flags.get("--school").map(String::as_str)).await?;
-            println!("{:<36}  {:<16}  {:<11}  {:<20}  {:<8}  NAME", "CLIENT ID", "SCHOOL", "ROLE", "CREATED", "STATUS");
+            println!(
+                "{:<36}  {:<16}  {:<11}  {:<20}  {:<8}  NAME",
+                "CLIENT ID", "SCHOOL", "ROLE", "CREATED", "STATUS"
+            );
             for (school, c) in clients {
-                let status = if c.revoked_at.is_some() { "revoked" } else { "active" };
+                let status = if c.revoked_at.is_some() {
+                    "revoked"
+                } else {
+                    "active"
+                };
                 println!(
                     "{:<36}  {:<16}  {:<11}  {:<20}  {:<8}  {}",
                     c.id,

@@ -36,7 +36,8 @@ use crate::config::{Rate, RateLimitConfig};
 use crate::error::ApiError;
 use crate::AppState;
 
-type Limiter<K> = RateLimiter<K, DefaultKeyedStateStore<K>, DefaultClock, StateInformationMiddleware>;
+type Limiter<K> =
+    RateLimiter<K, DefaultKeyedStateStore<K>, DefaultClock, StateInformationMiddleware>;
 
 fn quota(rate: Rate) -> Option<Quota> {
     let count = NonZeroU32::new(rate.count)?;
@@ -159,7 +160,10 @@ impl RateLimits {
     /// Forgets the callers whose buckets are full again (they would start full anyway), so that
     /// the maps hold only recent callers.
     pub fn forget_idle(&self) {
-        for bucket in [&self.reads, &self.writes, &self.imports].into_iter().flatten() {
+        for bucket in [&self.reads, &self.writes, &self.imports]
+            .into_iter()
+            .flatten()
+        {
             bucket.limiter.retain_recent();
             bucket.limiter.shrink_to_fit();
         }
@@ -318,7 +322,10 @@ mod tests {
         .unwrap();
         let key = "a".to_string();
         let first = bucket.check(&key);
-        assert_eq!((first.remaining, first.reset, first.retry_after), (2, 1, None));
+        assert_eq!(
+            (first.remaining, first.reset, first.retry_after),
+            (2, 1, None)
+        );
         bucket.check(&key);
         let third = bucket.check(&key);
         assert_eq!((third.remaining, third.reset), (0, 3));

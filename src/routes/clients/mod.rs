@@ -335,9 +335,8 @@ pub mod cli {
 
     /// `liaison client revoke`: the account as revoked.
     pub async fn revoke(db: &Db, id: &str) -> Result<Client, String> {
-        let id = ClientId(
-            Uuid::parse_str(id.trim()).map_err(|_| format!("`{id}` is not a client id"))?,
-        );
+        let id =
+            ClientId(Uuid::parse_str(id.trim()).map_err(|_| format!("`{id}` is not a client id"))?);
         let row = db
             .read(move |conn| Ok(store::find_any(conn, id)?))
             .await

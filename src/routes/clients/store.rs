@@ -285,7 +285,10 @@ mod tests {
     #[test]
     fn scopes_are_bounded_by_the_role() {
         let names = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
-        let ok = chosen_scopes(Role::Integration, &names(&["families:read", "changes:read"]));
+        let ok = chosen_scopes(
+            Role::Integration,
+            &names(&["families:read", "changes:read"]),
+        );
         assert_eq!(ok.unwrap().to_claim(), "families:read changes:read");
         let refused = chosen_scopes(
             Role::Integration,

@@ -110,7 +110,10 @@ fn form(req: &HttpRequest, body: &[u8]) -> Result<TokenForm, Refusal> {
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.split(';').next())
-        .is_some_and(|v| v.trim().eq_ignore_ascii_case("application/x-www-form-urlencoded"));
+        .is_some_and(|v| {
+            v.trim()
+                .eq_ignore_ascii_case("application/x-www-form-urlencoded")
+        });
     if !form_type {
         return Err(refuse(
             "invalid_request",
@@ -315,7 +318,11 @@ async fn issue(
             ttl_seconds: ttl,
         })
         .map_err(ApiError::internal)?;
-    log::info!("issued a token to client {} of school {}", row.id, row.school_id);
+    log::info!(
+        "issued a token to client {} of school {}",
+        row.id,
+        row.school_id
+    );
     Ok(Ok(AccessToken {
         access_token,
         token_type: "Bearer",
@@ -333,7 +340,9 @@ mod tests {
         let allowed = Scopes::parse_claim("families:read families:write changes:read");
         assert_eq!(narrowed(None, allowed).ok(), Some(allowed));
         assert_eq!(
-            narrowed(Some("changes:read"), allowed).ok().map(Scopes::to_claim),
+            narrowed(Some("changes:read"), allowed)
+                .ok()
+                .map(Scopes::to_claim),
             Some("changes:read".to_string())
         );
         for bad in ["audit:read", "families:read nope", "", "  "] {

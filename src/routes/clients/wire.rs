@@ -47,7 +47,11 @@ impl ClientRole {
 #[serde(deny_unknown_fields)]
 pub struct ClientInput {
     /// What the account is for, for the people who read the list and the audit log.
-    #[schema(min_length = 1, max_length = 200, example = "District SIS nightly sync")]
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        example = "District SIS nightly sync"
+    )]
     #[validate(length(min = 1, max = 200), custom(function = plain_text))]
     pub name: String,
     /// The role its tokens carry.
