@@ -24,7 +24,10 @@ guardians, students and the links between them, every contact with them, the con
 the notes staff and parents write together around a student's IEP, and the admissions pipeline \
 that brings new families in.\n\nEvery `/v1` request carries \
 `Authorization: Bearer <JWT>`; each operation names the scope it needs. Machines (service \
-accounts) get such a token from `POST /oauth/token` with the OAuth 2 client credentials grant. Errors are RFC 9457 \
+accounts) get such a token from `POST /oauth/token` with the OAuth 2 client credentials grant. \
+Each caller has per-process quotas of reads, writes and imports: every `/v1` answer carries \
+`RateLimit-Limit`, `RateLimit-Remaining`, `RateLimit-Reset` and `RateLimit-Policy`, and a spent \
+quota is a `429` (`rate-limited`) with `Retry-After`. Errors are RFC 9457 \
 `application/problem+json`. Lists are keyset-paginated with `limit` and `cursor`. Single \
 resources carry `version` and an `ETag`; PATCH (JSON Merge Patch) and DELETE honour `If-Match`. \
 Creating POSTs honour `Idempotency-Key`.",
