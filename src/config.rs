@@ -77,6 +77,87 @@ pub const DEFAULT_JWT_LEEWAY_SECONDS: u64 = 30;
 /// tolerated.
 pub const MAX_JWT_LEEWAY_SECONDS: u64 = 300;
 
+/// A rate: so many requests per period, all of which may come at once (the burst is the whole
+/// quota), refilled evenly over the period.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Rate {
+    /// Requests per period (at least 1).
+    pub count: u32,
+    /// The period.
+    pub per: std::time::Duration,
+}
+
+impl Rate {
+    /// `count` per hour.
+    pub const fn per_hour(count: u32) -> Rate {
+        Rate {
+            count,
+            per: std::time::Duration::from_secs(3600),
+        }
+    }
+
+    /// Parses `1000000/hour`, `50/minute`, `5/second` (also `h`, `min`, `m`, `s`), or `off`
+    /// (`None`: no limit).
+    pub fn parse(text: &str) -> Result<Option<Rate>, String> {
+        let text = text.trim();
+        if text.eq_ignore_ascii_case("off") {
+            return Ok(None);
+        }
+        let bad =
+            || format!("`{text}` is not a rate like 1000000/hour, 50/minute, 5/second or off");
+        let (count, unit) = text.split_once('/').ok_or_else(bad)?;
+        let count: u32 = count
+            .trim()
+            .parse()
+            .ok()
+            .filter(|n| *n > 0)
+            .ok_or_else(bad)?;
+        let secs = match unit.trim().to_ascii_lowercase().as_str() {
+            "s" | "sec" | "second" => 1,
+            "m" | "min" | "minute" => 60,
+            "h" | "hour" => 3600,
+            _ => return Err(bad()),
+        };
+        Ok(Some(Rate {
+            count,
+            per: std::time::Duration::from_secs(secs),
+        }))
+    }
+}
+
+/// The rate limits, per process (see the README): `None` turns a bucket off.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RateLimitConfig {
+    /// `LIAISON_RATE_LIMIT_READS`: GET and HEAD under `/v1`, per caller (default 1000000/hour).
+    pub reads: Option<Rate>,
+    /// `LIAISON_RATE_LIMIT_WRITES`: other methods under `/v1`, per caller (default 200000/hour).
+    pub writes: Option<Rate>,
+    /// `LIAISON_RATE_LIMIT_IMPORTS`: requests under `/v1/imports/`, per caller (default
+    /// 1000/hour).
+    pub imports: Option<Rate>,
+    /// `LIAISON_RATE_LIMIT_TOKEN_FAILURES`: failed `POST /oauth/token` attempts, per client id
+    /// and per peer address (default 10/minute).
+    pub token_failures: Option<Rate>,
+}
+
+impl Default for RateLimitConfig {
+    fn default() -> Self {
+        RateLimitConfig {
+            reads: Some(Rate::per_hour(1_000_000)),
+            writes: Some(Rate::per_hour(200_000)),
+            imports: Some(Rate::per_hour(1_000)),
+            token_failures: Some(Rate {
+                count: 10,
+                per: std::time::Duration::from_secs(60),
+            }),
+        }
+    }
+}
+
+/// How long a token from `POST /oauth/token` lives when `LIAISON_CLIENT_TOKEN_TTL_SECONDS` is
+/// not set: 15 minutes.
+pub const DEFAULT_CLIENT_TOKEN_TTL_SECONDS: i64 = 900;
+
 /// How tokens are verified.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum KeySource {
@@ -111,6 +192,11 @@ pub struct Config {
     pub pool_size: u32,
     /// `LIAISON_WORKERS`: HTTP worker threads (default: one per core).
     pub workers: Option<usize>,
+    /// `LIAISON_RATE_LIMIT_*`: the rate limits.
+    pub rate_limits: RateLimitConfig,
+    /// `LIAISON_CLIENT_TOKEN_TTL_SECONDS`: how long a service account's token lives (default
+    /// 900, from 60 to 86400).
+    pub client_token_ttl_seconds: i64,
 }
 
 impl Config {
@@ -201,7 +287,34 @@ impl Config {
             ),
             None => None,
         };
+        let mut rate_limits = RateLimitConfig::default();
+        for (name, slot) in [
+            ("LIAISON_RATE_LIMIT_READS", &mut rate_limits.reads),
+            ("LIAISON_RATE_LIMIT_WRITES", &mut rate_limits.writes),
+            ("LIAISON_RATE_LIMIT_IMPORTS", &mut rate_limits.imports),
+            (
+                "LIAISON_RATE_LIMIT_TOKEN_FAILURES",
+                &mut rate_limits.token_failures,
+            ),
+        ] {
+            if let Some(v) = get(name) {
+                *slot = Rate::parse(&v).map_err(|e| format!("{name}: {e}"))?;
+            }
+        }
+        let client_token_ttl_seconds = match get("LIAISON_CLIENT_TOKEN_TTL_SECONDS") {
+            Some(v) => v
+                .trim()
+                .parse::<i64>()
+                .ok()
+                .filter(|n| (60..=86_400).contains(n))
+                .ok_or(
+                    "LIAISON_CLIENT_TOKEN_TTL_SECONDS must be a number of seconds from 60 to 86400",
+                )?,
+            None => DEFAULT_CLIENT_TOKEN_TTL_SECONDS,
+        };
         Ok(Config {
+            rate_limits,
+            client_token_ttl_seconds,
             database,
             bind,
             keys,
@@ -251,6 +364,26 @@ mod tests {
         assert!(rs.unwrap_err().contains("PUBLIC_KEY_FILE"));
         let none = Config::from_lookup(|k| (k == "LIAISON_JWT_ALGORITHM").then(|| "none".into()));
         assert!(none.is_err());
+    }
+
+    #[test]
+    fn rates_parse_and_turn_off() {
+        assert_eq!(
+            Rate::parse("1000000/hour").unwrap(),
+            Some(Rate::per_hour(1_000_000))
+        );
+        assert_eq!(Rate::parse(" 5 / s ").unwrap().unwrap().count, 5);
+        assert_eq!(Rate::parse("OFF").unwrap(), None);
+        for bad in ["0/hour", "-1/hour", "10", "10/day", "x/s", ""] {
+            assert!(Rate::parse(bad).is_err(), "{bad}");
+        }
+        let c = Config::from_lookup(|k| (k == "LIAISON_RATE_LIMIT_READS").then(|| "off".into()));
+        assert_eq!(c.unwrap().rate_limits.reads, None);
+        let c = Config::from_lookup(|k| (k == "LIAISON_RATE_LIMIT_WRITES").then(|| "lots".into()));
+        assert!(c.unwrap_err().contains("LIAISON_RATE_LIMIT_WRITES"));
+        let c = Config::from_lookup(|_| None).unwrap();
+        assert_eq!(c.rate_limits, RateLimitConfig::default());
+        assert_eq!(c.client_token_ttl_seconds, 900);
     }
 
     #[test]

@@ -128,6 +128,9 @@ pub enum ApiError {
         detail: String,
         errors: Vec<FieldError>,
     },
+    /// 429: the caller's bucket is empty; `retry_after` seconds until one more request is let
+    /// through.
+    RateLimited { retry_after: u64 },
     /// 503: the database is unavailable.
     Unavailable,
     /// 500: something we did not expect; the cause is logged, never sent.
@@ -216,6 +219,7 @@ impl ApiError {
                     &t::UNPROCESSABLE
                 })
             }
+            ApiError::RateLimited { .. } => &t::RATE_LIMITED,
             ApiError::Unavailable => &t::UNAVAILABLE,
             ApiError::Internal(_) => &t::INTERNAL,
             ApiError::Status(status, _) => t::for_status(status.as_u16()),
@@ -260,6 +264,9 @@ impl ApiError {
                     .into()
             }
             ApiError::PayloadTooLarge(limit) => format!("the request body is over {limit} bytes"),
+            ApiError::RateLimited { retry_after } => format!(
+                "this caller sent more requests of this kind than its quota allows; try again in {retry_after} s"
+            ),
             ApiError::Unavailable => "the database is not answering; try again shortly".into(),
             ApiError::Internal(_) => {
                 "an unexpected error occurred; quote the request id when reporting it".into()
@@ -305,6 +312,7 @@ impl ResponseError for ApiError {
             ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::Unprocessable { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
             ApiError::Status(status, _) => *status,
@@ -330,6 +338,9 @@ impl ResponseError for ApiError {
             }
             ApiError::Unavailable => {
                 res.insert_header((header::RETRY_AFTER, "5"));
+            }
+            ApiError::RateLimited { retry_after } => {
+                res.insert_header((header::RETRY_AFTER, *retry_after));
             }
             _ => {}
         }
@@ -412,6 +423,7 @@ mod tests {
             (ApiError::PayloadTooLarge(1), 413),
             (ApiError::UnsupportedMediaType("x".into()), 415),
             (ApiError::unprocessable_field("a", "b", "c"), 422),
+            (ApiError::RateLimited { retry_after: 3 }, 429),
             (ApiError::Unavailable, 503),
             (ApiError::internal("secret cause"), 500),
             (ApiError::Status(StatusCode::IM_A_TEAPOT, "x".into()), 418),

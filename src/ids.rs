@@ -168,6 +168,11 @@ id_type!(
     ReferralId,
     "referral id"
 );
+id_type!(
+    /// A service account's id (its OAuth 2 `client_id`).
+    ClientId,
+    "client id"
+);
 
 #[cfg(test)]
 mod tests {

@@ -36,6 +36,10 @@ pub struct AppState {
     pub clock: Clock,
     /// Which paths and methods exist, for 404/405.
     pub routes: &'static RouteTable,
+    /// The rate limits of this process.
+    pub limits: http::rate_limit::RateLimits,
+    /// How long a service account's token lives, in seconds.
+    pub client_token_ttl_seconds: i64,
 }
 
 impl AppState {
@@ -47,7 +51,9 @@ impl AppState {
         if applied > 0 {
             log::info!("applied {applied} database migration(s)");
         }
-        Ok(AppState::new(db, keys, Clock::system()))
+        Ok(AppState::new(db, keys, Clock::system())
+            .with_limits(&config.rate_limits)
+            .with_client_token_ttl(config.client_token_ttl_seconds))
     }
 
     /// Runs `f` as one recorded write on behalf of `caller`, at the clock's now (see
@@ -64,14 +70,29 @@ impl AppState {
         self.db.write(ctx, f).await
     }
 
-    /// State from its parts (the tests bring their own clock).
+    /// State from its parts (the tests bring their own clock), with the default rate limits
+    /// and token lifetime.
     pub fn new(db: Db, keys: Keys, clock: Clock) -> AppState {
         AppState {
             db,
             keys,
             clock,
             routes: openapi::routes(),
+            limits: http::rate_limit::RateLimits::new(&config::RateLimitConfig::default()),
+            client_token_ttl_seconds: config::DEFAULT_CLIENT_TOKEN_TTL_SECONDS,
         }
+    }
+
+    /// The same state with other rate limits.
+    pub fn with_limits(mut self, limits: &config::RateLimitConfig) -> AppState {
+        self.limits = http::rate_limit::RateLimits::new(limits);
+        self
+    }
+
+    /// The same state with another lifetime for service accounts' tokens.
+    pub fn with_client_token_ttl(mut self, seconds: i64) -> AppState {
+        self.client_token_ttl_seconds = seconds;
+        self
     }
 }
 
@@ -107,6 +128,11 @@ pub fn app(
             "location",
             "x-request-id",
             "idempotent-replayed",
+            "ratelimit-limit",
+            "ratelimit-remaining",
+            "ratelimit-reset",
+            "ratelimit-policy",
+            "retry-after",
         ])
         .max_age(3600);
     for origin in cors_origins {
@@ -127,6 +153,7 @@ pub fn app(
         .route("/docs", web::get().to(routes::docs_redirect))
         .default_service(web::to(http::routing::fallback))
         .wrap(from_fn(http::precheck::middleware))
+        .wrap(from_fn(http::rate_limit::middleware))
         .wrap(Condition::new(!cors_origins.is_empty(), cors))
         .wrap(from_fn(http::problem_fallback::middleware))
         .wrap(from_fn(http::request_id::middleware))
@@ -145,6 +172,7 @@ pub async fn serve(config: Config) -> Result<(), String> {
         loop {
             tick.tick().await;
             let now = purge_state.clock.now();
+            purge_state.limits.forget_idle();
             if let Err(e) = purge_state
                 .db
                 .housekeeping(move |c| Ok(http::idempotency::purge(c, now)?))

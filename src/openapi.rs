@@ -2,7 +2,10 @@
 //! handlers complete.
 
 use serde_json::{json, Value};
-use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::openapi::security::{
+    ClientCredentials, Flow, HttpAuthScheme, HttpBuilder, OAuth2, Scopes as OAuthScopes,
+    SecurityScheme,
+};
 use utoipa::openapi::OpenApi as Document;
 
 use crate::http::routing::RouteTable;
@@ -20,7 +23,11 @@ use crate::http::check::{DATE_PATTERN, DATE_TIME_PATTERN};
 guardians, students and the links between them, every contact with them, the concerns they raise, \
 the notes staff and parents write together around a student's IEP, and the admissions pipeline \
 that brings new families in.\n\nEvery `/v1` request carries \
-`Authorization: Bearer <JWT>`; each operation names the scope it needs. Errors are RFC 9457 \
+`Authorization: Bearer <JWT>`; each operation names the scope it needs. Machines (service \
+accounts) get such a token from `POST /oauth/token` with the OAuth 2 client credentials grant. \
+Each caller has per-process quotas of reads, writes and imports: every `/v1` answer carries \
+`RateLimit-Limit`, `RateLimit-Remaining`, `RateLimit-Reset` and `RateLimit-Policy`, and a spent \
+quota is a `429` (`rate-limited`) with `Retry-After`. Errors are RFC 9457 \
 `application/problem+json`. Lists are keyset-paginated with `limit` and `cursor`. Single \
 resources carry `version` and an `ETag`; PATCH (JSON Merge Patch) and DELETE honour `If-Match`. \
 Creating POSTs honour `Idempotency-Key`.",
@@ -44,6 +51,8 @@ Creating POSTs honour `Idempotency-Key`.",
         (name = "audit", description = "Who wrote what, when and why; a student's access log."),
         (name = "changes", description = "Every create, update and archive, in commit order, for incremental sync."),
         (name = "me", description = "Who the token speaks for."),
+        (name = "clients", description = "Service accounts: machines that get tokens with a client id and secret."),
+        (name = "oauth", description = "The OAuth 2 token endpoint (client credentials) for service accounts."),
         (name = "service", description = "Liveness, readiness and this document."),
     )
 )]
@@ -63,6 +72,49 @@ impl Modify for Security {
                     .build(),
             ),
         );
+        // The same tokens, as service accounts get them: every operation's `bearer` also takes
+        // a token from `/oauth/token`, with the scopes the operation names.
+        let scopes = OAuthScopes::from_iter(
+            crate::auth::Scope::ALL
+                .iter()
+                .map(|s| (s.as_str().to_string(), scope_description(*s).to_string())),
+        );
+        components.add_security_scheme(
+            "client_credentials",
+            SecurityScheme::OAuth2(OAuth2::with_description(
+                [Flow::ClientCredentials(ClientCredentials::new(
+                    "/oauth/token",
+                    scopes,
+                ))],
+                "Service accounts (`liaison client create`, `POST /v1/clients`) exchange their \
+                 client id and secret for a bearer token at `/oauth/token`.",
+            )),
+        );
+    }
+}
+
+/// What a scope lets a token do, for the OAuth 2 security scheme.
+fn scope_description(scope: crate::auth::Scope) -> &'static str {
+    use crate::auth::Scope::*;
+    match scope {
+        FamiliesRead => "Read families, guardians, students and their links",
+        FamiliesWrite => "Create, change and archive families, guardians, students and links",
+        CommunicationsRead => "Read communications",
+        CommunicationsWrite => "Log and change communications",
+        ConcernsRead => "Read concerns",
+        ConcernsWrite => "Raise and work concerns",
+        IepRead => "Read IEP notes",
+        IepWrite => "Write IEP notes",
+        AdmissionsRead => "Read admissions",
+        AdmissionsWrite => "Work admissions",
+        AdmissionsConfigure => "Configure the admissions pipeline",
+        EngagementRead => "Read events, resources and referrals",
+        EngagementWrite => "Run events and referrals",
+        ReportsRead => "Read reports",
+        ImportsWrite => "Run bulk imports",
+        AuditRead => "Read the audit log",
+        ChangesRead => "Follow the change feed",
+        ClientsWrite => "Create and revoke service accounts",
     }
 }
 

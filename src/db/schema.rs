@@ -499,6 +499,22 @@ diesel::table! {
 
 diesel::joinable!(iep_action_items -> iep_notes (note_id));
 
+diesel::table! {
+    clients (id) {
+        id -> Text,
+        school_id -> Text,
+        name -> Text,
+        role -> Text,
+        scopes -> Nullable<Text>,
+        secret_hash -> Text,
+        created_by -> Text,
+        version -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        revoked_at -> Nullable<Timestamp>,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     communications,
     concern_events,
@@ -526,4 +542,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     bookings,
     community_resources,
     referrals,
+    clients,
 );

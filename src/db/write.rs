@@ -92,6 +92,8 @@ text_enum! {
         Resources => "resources",
         /// Referrals of families to resources.
         Referrals => "referrals",
+        /// Service accounts (OAuth 2 clients).
+        Clients => "clients",
     }
 }
 

@@ -10,5 +10,6 @@ pub mod pagination;
 pub mod precheck;
 pub mod problem_fallback;
 pub mod problem_types;
+pub mod rate_limit;
 pub mod request_id;
 pub mod routing;

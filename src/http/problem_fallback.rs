@@ -20,7 +20,10 @@ pub async fn middleware(
         v.as_bytes()
             .starts_with(crate::error::PROBLEM_JSON.as_bytes())
     });
-    if !status.is_client_error() && !status.is_server_error() || is_problem {
+    // The token endpoint answers in OAuth's own error format (RFC 6749 §5.2), which its
+    // clients' libraries read.
+    let oauth = res.request().path() == crate::routes::clients::token::TOKEN_PATH;
+    if !status.is_client_error() && !status.is_server_error() || is_problem || oauth {
         return Ok(res.map_into_boxed_body());
     }
     let (req, res) = res.into_parts();

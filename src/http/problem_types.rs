@@ -219,6 +219,13 @@ problem_types! {
          `has_iep` is false.",
         "Check the student. If the student now has an IEP, set `has_iep: true` on the student \
          first (families:write), then write the note. Nothing was written.");
+    /// 429.
+    RATE_LIMITED = ("rate-limited", Some(429), "Too many requests",
+        "The caller sent more requests of this kind (reads, writes or imports; or failed token \
+         requests) than its quota allows. The `RateLimit-*` header fields of every `/v1` answer \
+         say how much of the quota is left; `Retry-After` says when to try again.",
+        "Wait the seconds in `Retry-After`, then send the request again; spread large jobs \
+         out, or ask the school to raise the quota. Nothing was written.");
     /// 431.
     HEADERS_TOO_LARGE = ("headers-too-large", Some(431), "Request headers too large",
         "The request's header fields together are larger than the service reads (16 KiB).",
@@ -247,7 +254,7 @@ pub fn find(slug: &str) -> Option<&'static ProblemType> {
 /// The kind of problem for a bare HTTP status (a component's refusal): the one kind that stands
 /// for that status in general, else `HTTP_ERROR`.
 pub fn for_status(status: u16) -> &'static ProblemType {
-    const GENERAL: [&ProblemType; 15] = [
+    const GENERAL: [&ProblemType; 16] = [
         &BAD_REQUEST,
         &UNAUTHORIZED,
         &FORBIDDEN,
@@ -261,6 +268,7 @@ pub fn for_status(status: u16) -> &'static ProblemType {
         &UNSUPPORTED_MEDIA_TYPE,
         &UNPROCESSABLE,
         &HEADERS_TOO_LARGE,
+        &RATE_LIMITED,
         &INTERNAL,
         &UNAVAILABLE,
     ];

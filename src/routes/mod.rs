@@ -3,6 +3,7 @@
 pub mod admissions;
 pub mod audit;
 pub mod changes;
+pub mod clients;
 pub mod communications;
 pub mod concerns;
 pub mod events;
@@ -81,6 +82,7 @@ pub fn configure(cfg: &mut impl Register) {
     changes::configure(cfg);
     me::configure(cfg);
     admissions::configure(cfg);
+    clients::configure(cfg);
 }
 
 /// `GET /v1/openapi.json`: the document, serialized once per process.

@@ -17,7 +17,7 @@ use diesel::sql_types::{BigInt, Nullable, Text};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey};
 use liaison::auth::{Keys, Role, TokenRequest};
 use liaison::clock::Clock;
-use liaison::config::DatabaseUrl;
+use liaison::config::{DatabaseUrl, RateLimitConfig};
 use liaison::db::{Db, DbConnection};
 use liaison::AppState;
 use serde_json::{json, Value};
@@ -113,6 +113,8 @@ enum Store {
 /// The application under test.
 pub struct TestApp {
     svc: Svc,
+    /// The database's URL, for running the `liaison` binary against it.
+    pub url: String,
     pub db: Db,
     pub clock: Clock,
     store: Store,
@@ -188,6 +190,15 @@ impl TestApp {
 
     /// A fresh app with the given key configuration and CORS origins.
     pub async fn with(mode: KeyMode, cors_origins: &[String]) -> TestApp {
+        TestApp::build(mode, cors_origins, &RateLimitConfig::default()).await
+    }
+
+    /// A fresh app with the given rate limits.
+    pub async fn with_limits(limits: RateLimitConfig) -> TestApp {
+        TestApp::build(KeyMode::Secret, &[], &limits).await
+    }
+
+    async fn build(mode: KeyMode, cors_origins: &[String], limits: &RateLimitConfig) -> TestApp {
         let (url, store) = match std::env::var("TEST_DATABASE_URL")
             .ok()
             .filter(|u| !u.is_empty())
@@ -209,17 +220,21 @@ impl TestApp {
                 (url, Store::Sqlite(dir))
             }
         };
+        let raw_url = url.clone();
         let url = DatabaseUrl::parse(&url).expect("url");
         let db = Db::connect(&url, 4).expect("connect");
         liaison::db::migrate(&mut db.get().expect("conn")).expect("migrate");
         let clock = Clock::fixed(Utc::now().naive_utc().trunc_subsecs(6));
-        let state = web::Data::new(AppState::new(db.clone(), keys(&mode), clock.clone()));
+        let state = web::Data::new(
+            AppState::new(db.clone(), keys(&mode), clock.clone()).with_limits(limits),
+        );
         let svc = test::init_service(liaison::app(state, cors_origins)).await;
         let svc: Svc = actix_service::boxed::service(
             svc.map(|res: ServiceResponse<_>| res.map_into_boxed_body()),
         );
         TestApp {
             svc,
+            url: raw_url,
             db,
             clock,
             store,

@@ -160,6 +160,8 @@ pub fn read_scope(kind: ResourceType) -> Scope {
         | ResourceType::Bookings
         | ResourceType::Resources
         | ResourceType::Referrals => Scope::EngagementRead,
+        // Service accounts are the admin's to see (`GET /v1/clients` needs `clients:write`).
+        ResourceType::Clients => Scope::ClientsWrite,
     }
 }
 
