@@ -1,8 +1,8 @@
 //! Rate limits: per caller token buckets (GCRA, `governor`) for reads, writes and imports, and
 //! the limit on failed token requests.
 //!
-//! Every `/v1` request with a token that verifies is counted against its caller's (`sub`'s)
-//! bucket for its kind: GET and HEAD are reads, requests under `/v1/imports/` imports, anything
+//! Every `/v1` request with a token that verifies is counted against its caller's (its school's
+//! and `sub`'s) bucket for its kind: GET and HEAD are reads, requests under `/v1/imports/` imports, anything
 //! else a write. The answer carries `RateLimit-Limit`, `RateLimit-Remaining`, `RateLimit-Reset`
 //! and `RateLimit-Policy` (IETF draft "RateLimit header fields for HTTP"); an empty bucket is a
 //! 429 with `Retry-After`. A request without a usable token is not counted: it is answered 401
@@ -304,7 +304,10 @@ fn count(req: &ServiceRequest) -> Option<Outcome> {
     let state = req.app_data::<web::Data<AppState>>()?;
     let bucket = state.limits.bucket(req.method(), req.path())?;
     let caller = state.keys.verify(bearer(req)?).ok()?;
-    let outcome = bucket.check(&caller.sub);
+    // A caller is a `sub` within its school: tokens of two schools that share a `sub` (an
+    // identity provider's numbering, `liaison token`'s default) never spend each other's quota.
+    let key = format!("{}\n{}", caller.school_id, caller.sub);
+    let outcome = bucket.check(&key);
     req.extensions_mut().insert(caller);
     Some(outcome)
 }

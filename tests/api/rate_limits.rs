@@ -110,10 +110,14 @@ async fn an_empty_bucket_is_a_429_until_it_refills_and_buckets_are_per_caller_an
     )
     .await
     .assert_problem(429);
-    // Another caller has buckets of its own.
+    // Another caller has buckets of its own, and so has the same `sub` in another school.
     app.get("/v1/me", &app.token(Role::Teacher))
         .await
         .assert_status(200);
+    let same_sub_elsewhere = app.mint(Role::Admin, OTHER_SCHOOL, "admin-1", None, None);
+    let res = app.get("/v1/me", &same_sub_elsewhere).await;
+    res.assert_status(200);
+    assert_eq!(res.header("ratelimit-remaining").as_deref(), Some("2"));
     drop(before);
     // A second later the bucket has refilled.
     std::thread::sleep(Duration::from_millis(1100));
