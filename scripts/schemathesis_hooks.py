@@ -171,6 +171,14 @@ def inherent_refusal(failure, case, response) -> str | None:
         and all(e.get("field") == "audience" for e in errors)
     ):
         return "an audience names exactly one of scope, grade_levels, languages or family_ids"
+    # A service account's scopes lie within its role's set (DESIGN.md's table): a relation
+    # between two fields, which the schema (any role, any scope) does not state.
+    if (
+        case.operation.label == "POST /v1/clients"
+        and errors
+        and all(e.get("code") == "outside_role" for e in errors)
+    ):
+        return "a scope beyond what the client's role may ever have"
     # An end before its start: a relation between two fields, which JSON Schema cannot state.
     if errors and all(e.get("code") == "before_start" for e in errors):
         return "an end before its start, a relation JSON Schema cannot state"

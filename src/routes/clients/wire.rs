@@ -6,8 +6,24 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 use validator::Validate;
 
-use crate::auth::Role;
+use crate::auth::{Role, Scope};
 use crate::domain::{plain_text, text_enum};
+
+/// A scope's name as tokens spell it: the document lists every one, so a client knows the
+/// names before it asks (which of them a role may have is DESIGN.md's table, checked on create).
+pub struct ScopeName;
+
+impl utoipa::PartialSchema for ScopeName {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        utoipa::openapi::schema::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::schema::Type::String)
+            .enum_values(Some(Scope::ALL.iter().map(|s| s.as_str())))
+            .description(Some("A scope, as tokens name it"))
+            .into()
+    }
+}
+
+impl ToSchema for ScopeName {}
 
 text_enum! {
     /// The role a service account acts in. A guardian is a person, never a machine, so it is
@@ -60,7 +76,7 @@ pub struct ClientInput {
     /// the role's full set. A token request can narrow them further, never widen them.
     #[serde(default)]
     #[validate(length(min = 1, max = 32))]
-    #[schema(min_items = 1, max_items = 32, example = json!(["families:read", "families:write", "changes:read"]))]
+    #[schema(value_type = Option<Vec<ScopeName>>, min_items = 1, max_items = 32, example = json!(["families:read", "families:write", "changes:read"]))]
     pub scopes: Option<Vec<String>>,
 }
 
@@ -75,7 +91,7 @@ pub struct Client {
     /// The role its tokens carry.
     pub role: ClientRole,
     /// The scopes its tokens may carry (the role's full set when none were chosen).
-    #[schema(example = json!(["families:read", "families:write", "changes:read"]))]
+    #[schema(value_type = Vec<ScopeName>, example = json!(["families:read", "families:write", "changes:read"]))]
     pub scopes: Vec<String>,
     /// Who created it (the `sub` of the admin, or `system:liaison-cli`).
     pub created_by: String,
@@ -103,6 +119,7 @@ pub struct ClientCreated {
     /// The role its tokens carry.
     pub role: ClientRole,
     /// The scopes its tokens may carry.
+    #[schema(value_type = Vec<ScopeName>)]
     pub scopes: Vec<String>,
     /// Who created it.
     pub created_by: String,
