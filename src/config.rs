@@ -111,6 +111,8 @@ pub struct Config {
     pub pool_size: u32,
     /// `LIAISON_WORKERS`: HTTP worker threads (default: one per core).
     pub workers: Option<usize>,
+    /// `LIAISON_IMPORT_MAX_BYTES`: the largest body a bulk import takes (default 100 MiB).
+    pub import_max_bytes: usize,
 }
 
 impl Config {
@@ -201,7 +203,16 @@ impl Config {
             ),
             None => None,
         };
+        let import_max_bytes = match get("LIAISON_IMPORT_MAX_BYTES") {
+            Some(v) => v
+                .parse::<usize>()
+                .ok()
+                .filter(|n| *n >= 1)
+                .ok_or("LIAISON_IMPORT_MAX_BYTES must be a number of bytes, 1 or more")?,
+            None => crate::routes::imports::DEFAULT_MAX_BYTES,
+        };
         Ok(Config {
+            import_max_bytes,
             database,
             bind,
             keys,

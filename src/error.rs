@@ -130,6 +130,10 @@ pub enum ApiError {
     },
     /// 503: the database is unavailable.
     Unavailable,
+    /// A write its handler rolled back on purpose after looking at what it did (a dry run, a
+    /// failed all-or-nothing import): the handler answers from what it kept, so this is never
+    /// sent; should it be, it is a 500.
+    Discarded,
     /// 500: something we did not expect; the cause is logged, never sent.
     Internal(String),
     /// Any other status a component answered with (CORS refusals, …), as a problem document.
@@ -217,7 +221,7 @@ impl ApiError {
                 })
             }
             ApiError::Unavailable => &t::UNAVAILABLE,
-            ApiError::Internal(_) => &t::INTERNAL,
+            ApiError::Internal(_) | ApiError::Discarded => &t::INTERNAL,
             ApiError::Status(status, _) => t::for_status(status.as_u16()),
         }
     }
@@ -261,7 +265,7 @@ impl ApiError {
             }
             ApiError::PayloadTooLarge(limit) => format!("the request body is over {limit} bytes"),
             ApiError::Unavailable => "the database is not answering; try again shortly".into(),
-            ApiError::Internal(_) => {
+            ApiError::Internal(_) | ApiError::Discarded => {
                 "an unexpected error occurred; quote the request id when reporting it".into()
             }
         };
@@ -306,7 +310,7 @@ impl ResponseError for ApiError {
             ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::Unprocessable { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
-            ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            ApiError::Internal(_) | ApiError::Discarded => StatusCode::INTERNAL_SERVER_ERROR,
             ApiError::Status(status, _) => *status,
         }
     }

@@ -36,6 +36,8 @@ pub struct AppState {
     pub clock: Clock,
     /// Which paths and methods exist, for 404/405.
     pub routes: &'static RouteTable,
+    /// The largest import body taken (`LIAISON_IMPORT_MAX_BYTES`).
+    pub import_max_bytes: usize,
 }
 
 impl AppState {
@@ -47,7 +49,9 @@ impl AppState {
         if applied > 0 {
             log::info!("applied {applied} database migration(s)");
         }
-        Ok(AppState::new(db, keys, Clock::system()))
+        let mut state = AppState::new(db, keys, Clock::system());
+        state.import_max_bytes = config.import_max_bytes;
+        Ok(state)
     }
 
     /// Runs `f` as one recorded write on behalf of `caller`, at the clock's now (see
@@ -71,6 +75,7 @@ impl AppState {
             keys,
             clock,
             routes: openapi::routes(),
+            import_max_bytes: routes::imports::DEFAULT_MAX_BYTES,
         }
     }
 }

@@ -10,6 +10,7 @@ pub mod families;
 pub mod guardians;
 pub mod health;
 pub mod iep;
+pub mod imports;
 pub mod links;
 pub mod me;
 pub mod problems;
@@ -81,6 +82,7 @@ pub fn configure(cfg: &mut impl Register) {
     changes::configure(cfg);
     me::configure(cfg);
     admissions::configure(cfg);
+    imports::configure(cfg);
 }
 
 /// `GET /v1/openapi.json`: the document, serialized once per process.
