@@ -18,6 +18,7 @@ mod families;
 mod guardian_access;
 mod guardians;
 mod iep;
+mod imports;
 mod links;
 mod me;
 mod request_checks;

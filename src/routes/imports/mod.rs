@@ -77,6 +77,7 @@ fn format_of(req: &HttpRequest) -> Result<Format, ApiError> {
 }
 
 /// Reads every row of the body, checking and spooling the good ones.
+#[allow(clippy::needless_pass_by_value)]
 fn read_rows<K: Importer>(
     format: Format,
     body: ChannelReader,

@@ -20,6 +20,7 @@ pub struct ChannelReader {
     chunks: tokio::sync::mpsc::Receiver<Bytes>,
     current: Bytes,
     started: bool,
+    last: Option<u8>,
 }
 
 impl ChannelReader {
@@ -29,6 +30,7 @@ impl ChannelReader {
             chunks,
             current: Bytes::new(),
             started: false,
+            last: None,
         }
     }
 }
@@ -59,6 +61,13 @@ impl Read for ChannelReader {
         }
         let n = buf.len().min(self.current.len());
         buf[..n].copy_from_slice(&self.current[..n]);
+        if let Some(&b) = self.current[..n]
+            .iter()
+            .rev()
+            .find(|b| !b.is_ascii_whitespace())
+        {
+            self.last = Some(b);
+        }
         self.current = self.current.slice(n..);
         Ok(n)
     }
@@ -120,18 +129,29 @@ fn unreadable() -> ApiError {
     ApiError::bad_request("the request body could not be read to its end")
 }
 
+impl ChannelReader {
+    /// The last byte read that is not white space.
+    pub fn last_byte(&self) -> Option<u8> {
+        self.last
+    }
+}
+
+type Body = std::io::BufReader<ChannelReader>;
+
 /// CSV records under a header row.
-pub struct CsvRows<R: Read> {
-    reader: csv::Reader<R>,
+pub struct CsvRows {
+    reader: csv::Reader<Body>,
     columns: Vec<&'static Column>,
     all: &'static [Column],
     record: csv::ByteRecord,
+    /// The record after `record` (read ahead, to know which is the last).
+    ahead: Option<csv::ByteRecord>,
 }
 
-impl<R: Read> CsvRows<R> {
+impl CsvRows {
     /// Reads the header row and checks it against `columns`: an unknown, repeated or missing
     /// column is a 400 naming it.
-    pub fn new(reader: R, all: &'static [Column]) -> Result<Self, ApiError> {
+    pub fn new(reader: Body, all: &'static [Column]) -> Result<Self, ApiError> {
         let mut reader = csv::ReaderBuilder::new()
             .has_headers(false)
             .flexible(true)
@@ -193,25 +213,50 @@ impl<R: Read> CsvRows<R> {
             }
             return Err(e);
         }
-        Ok(CsvRows {
+        let mut rows = CsvRows {
             reader,
             columns,
             all,
             record,
-        })
+            ahead: None,
+        };
+        rows.ahead = rows.read()?;
+        Ok(rows)
+    }
+
+    fn read(&mut self) -> Result<Option<csv::ByteRecord>, ApiError> {
+        let mut record = csv::ByteRecord::new();
+        Ok(self
+            .reader
+            .read_byte_record(&mut record)
+            .map_err(|_| unreadable())?
+            .then_some(record))
     }
 }
 
-impl<R: Read> Rows for CsvRows<R> {
+impl Rows for CsvRows {
     fn next_row(&mut self) -> Result<Option<Parsed>, ApiError> {
-        if !self
-            .reader
-            .read_byte_record(&mut self.record)
-            .map_err(|_| unreadable())?
-        {
+        let Some(record) = self.ahead.take() else {
             return Ok(None);
-        }
+        };
+        self.record = record;
+        self.ahead = self.read()?;
         let line = self.record.position().map_or(0, csv::Position::line);
+        // A quote left open runs its field to the end of the file (the CSV reader takes that
+        // without complaint): the last record spans lines and the file does not end with the
+        // closing quote.
+        let spans_lines = self.record.iter().any(|f| f.contains(&b'\n'));
+        let last_byte = self.reader.get_ref().get_ref().last_byte();
+        if self.ahead.is_none() && spans_lines && last_byte != Some(b'"') {
+            return Ok(Some(Parsed::Bad {
+                line,
+                errors: vec![FieldError::new(
+                    "row",
+                    "unclosed_quote",
+                    "opens a quoted field that is never closed: it runs to the end of the file",
+                )],
+            }));
+        }
         if self.record.len() != self.columns.len() {
             return Ok(Some(Parsed::Bad {
                 line,
