@@ -354,7 +354,9 @@ pub enum ImportErrors {
 }
 
 macro_rules! import_endpoint {
-    ($name:ident, $kind:ty, $path:literal, $tag:literal, $doc:literal) => {
+    ($name:ident, $kind:ty, $path:literal, $summary:literal, $doc:literal) => {
+        #[doc = $summary]
+        #[doc = ""]
         #[doc = $doc]
         #[utoipa::path(
             tag = "imports",
@@ -393,8 +395,8 @@ import_endpoint!(
     import_families,
     kinds::Families,
     "/v1/imports/families",
-    "families",
-    "Import families\n\nUpserts families by `external_id` within the school. NDJSON rows take \
+    "Import families",
+    "Upserts families by `external_id` within the school. NDJSON rows take \
      the fields of a family's create (`FamilyInput`), `external_id` required. CSV columns: \
      `external_id` (required), `display_name` (required), `primary_language`, \
      `preferred_channel`, `sms_opt_in`, `directory_opt_out`, `address_line1`, `address_line2`, \
@@ -410,8 +412,8 @@ import_endpoint!(
     import_guardians,
     kinds::Guardians,
     "/v1/imports/guardians",
-    "guardians",
-    "Import guardians\n\nUpserts guardians by `external_id` within the school, each in the \
+    "Import guardians",
+    "Upserts guardians by `external_id` within the school, each in the \
      family named by `family_external_id`. NDJSON rows take the fields of a guardian's create \
      (`GuardianInput`), `external_id` required, plus `family_external_id`. CSV columns: \
      `family_external_id` (required), `external_id` (required), `given_name` (required), \
@@ -425,8 +427,8 @@ import_endpoint!(
     import_students,
     kinds::Students,
     "/v1/imports/students",
-    "students",
-    "Import students\n\nUpserts students by `external_id` within the school, each in the \
+    "Import students",
+    "Upserts students by `external_id` within the school, each in the \
      family named by `family_external_id`. NDJSON rows take the fields of a student's create \
      (`StudentInput`), `external_id` required, plus `family_external_id`. CSV columns: \
      `family_external_id` (required), `external_id` (required), `given_name` (required), \
@@ -438,8 +440,8 @@ import_endpoint!(
     import_links,
     kinds::Links,
     "/v1/imports/links",
-    "links",
-    "Import guardian–student links\n\nUpserts links by the pair they join: \
+    "Import guardian–student links",
+    "Upserts links by the pair they join: \
      `student_external_id` and `guardian_external_id` (required). NDJSON rows take the fields \
      of a link's create (`LinkInput`) but name the guardian by `guardian_external_id` instead \
      of `guardian_id`. CSV columns: `student_external_id` (required), `guardian_external_id` \
