@@ -197,6 +197,8 @@ pub struct Config {
     /// `LIAISON_CLIENT_TOKEN_TTL_SECONDS`: how long a service account's token lives (default
     /// 900, from 60 to 86400).
     pub client_token_ttl_seconds: i64,
+    /// `LIAISON_IMPORT_MAX_BYTES`: the largest body a bulk import takes (default 100 MiB).
+    pub import_max_bytes: usize,
 }
 
 impl Config {
@@ -312,9 +314,18 @@ impl Config {
                 )?,
             None => DEFAULT_CLIENT_TOKEN_TTL_SECONDS,
         };
+        let import_max_bytes = match get("LIAISON_IMPORT_MAX_BYTES") {
+            Some(v) => v
+                .parse::<usize>()
+                .ok()
+                .filter(|n| *n >= 1)
+                .ok_or("LIAISON_IMPORT_MAX_BYTES must be a number of bytes, 1 or more")?,
+            None => crate::routes::imports::DEFAULT_MAX_BYTES,
+        };
         Ok(Config {
             rate_limits,
             client_token_ttl_seconds,
+            import_max_bytes,
             database,
             bind,
             keys,

@@ -133,6 +133,10 @@ pub enum ApiError {
     RateLimited { retry_after: u64 },
     /// 503: the database is unavailable.
     Unavailable,
+    /// A write its handler rolled back on purpose after looking at what it did (a dry run, a
+    /// failed all-or-nothing import): the handler answers from what it kept, so this is never
+    /// sent; should it be, it is a 500.
+    Discarded,
     /// 500: something we did not expect; the cause is logged, never sent.
     Internal(String),
     /// Any other status a component answered with (CORS refusals, …), as a problem document.
@@ -221,7 +225,7 @@ impl ApiError {
             }
             ApiError::RateLimited { .. } => &t::RATE_LIMITED,
             ApiError::Unavailable => &t::UNAVAILABLE,
-            ApiError::Internal(_) => &t::INTERNAL,
+            ApiError::Internal(_) | ApiError::Discarded => &t::INTERNAL,
             ApiError::Status(status, _) => t::for_status(status.as_u16()),
         }
     }
@@ -268,7 +272,7 @@ impl ApiError {
                 "this caller sent more requests of this kind than its quota allows; try again in {retry_after} s"
             ),
             ApiError::Unavailable => "the database is not answering; try again shortly".into(),
-            ApiError::Internal(_) => {
+            ApiError::Internal(_) | ApiError::Discarded => {
                 "an unexpected error occurred; quote the request id when reporting it".into()
             }
         };
@@ -314,7 +318,7 @@ impl ResponseError for ApiError {
             ApiError::Unprocessable { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
-            ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            ApiError::Internal(_) | ApiError::Discarded => StatusCode::INTERNAL_SERVER_ERROR,
             ApiError::Status(status, _) => *status,
         }
     }

@@ -40,6 +40,8 @@ pub struct AppState {
     pub limits: http::rate_limit::RateLimits,
     /// How long a service account's token lives, in seconds.
     pub client_token_ttl_seconds: i64,
+    /// The largest import body taken (`LIAISON_IMPORT_MAX_BYTES`).
+    pub import_max_bytes: usize,
 }
 
 impl AppState {
@@ -51,9 +53,11 @@ impl AppState {
         if applied > 0 {
             log::info!("applied {applied} database migration(s)");
         }
-        Ok(AppState::new(db, keys, Clock::system())
+        let mut state = AppState::new(db, keys, Clock::system())
             .with_limits(&config.rate_limits)
-            .with_client_token_ttl(config.client_token_ttl_seconds))
+            .with_client_token_ttl(config.client_token_ttl_seconds);
+        state.import_max_bytes = config.import_max_bytes;
+        Ok(state)
     }
 
     /// Runs `f` as one recorded write on behalf of `caller`, at the clock's now (see
@@ -80,6 +84,7 @@ impl AppState {
             routes: openapi::routes(),
             limits: http::rate_limit::RateLimits::new(&config::RateLimitConfig::default()),
             client_token_ttl_seconds: config::DEFAULT_CLIENT_TOKEN_TTL_SECONDS,
+            import_max_bytes: routes::imports::DEFAULT_MAX_BYTES,
         }
     }
 

@@ -235,7 +235,8 @@ fn refer_below(value: &mut Value, named: &[(String, Value)]) {
 
 /// Headers of every answer: `X-Request-Id` on all of them (errors too), on the 200 of a list
 /// (an answer whose body is a page: `data` and `next_cursor`) the `Link` to the next page, and
-/// on the 201 of a create that takes an `Idempotency-Key` the `Idempotent-Replayed` of a retry.
+/// on the 201 of a create that takes an `Idempotency-Key` (the 200 of an import) the
+/// `Idempotent-Replayed` of a retry.
 fn declare_response_headers(doc: &mut Value) {
     let pages: Vec<String> = doc
         .pointer("/components/schemas")
@@ -270,6 +271,7 @@ fn declare_response_headers(doc: &mut Value) {
         let Some(responses) = op.get_mut("responses").and_then(Value::as_object_mut) else {
             continue;
         };
+        let responses_201 = responses.contains_key("201");
         for (status, response) in responses.iter_mut() {
             let is_page = status == "200"
                 && response
@@ -284,7 +286,7 @@ fn declare_response_headers(doc: &mut Value) {
             if is_page {
                 headers["Link"] = link.clone();
             }
-            if idempotent && status == "201" {
+            if idempotent && (status == "201" || (status == "200" && !responses_201)) {
                 headers["Idempotent-Replayed"] = replayed.clone();
             }
         }

@@ -148,6 +148,13 @@ pub trait Record: Clone {
     fn bump(&mut self, now: NaiveDateTime);
     /// Inserts the row.
     fn insert(&self, conn: &mut DbConnection) -> QueryResult<usize>;
+    /// Inserts rows, in one multi-row statement where the row type has one (`stored_in!`).
+    fn insert_many(rows: &[Self], conn: &mut DbConnection) -> QueryResult<usize>
+    where
+        Self: Sized,
+    {
+        rows.iter().map(|r| r.insert(conn)).sum()
+    }
     /// Saves the row over its stored self if that is still at `expected` and of the same
     /// school; the number of rows written (0: another write came first).
     fn save(&self, conn: &mut DbConnection, expected: i64) -> QueryResult<usize>;
@@ -255,6 +262,28 @@ impl<'a> Tx<'a> {
     pub fn create_as<R: Record>(&mut self, action: Action, row: &R) -> Result<(), ApiError> {
         row.insert(self.conn)?;
         self.note(action, row, Operation::Create);
+        Ok(())
+    }
+
+    /// Inserts new records (a bulk import's batch) in multi-row statements, each recorded as
+    /// created like a single `create`. The audit events collected so far are written out at
+    /// once, so an import of many rows does not hold them all in memory.
+    pub fn create_many<R: Record>(&mut self, rows: &[R]) -> Result<(), ApiError> {
+        for chunk in rows.chunks(BATCH_ROWS) {
+            R::insert_many(chunk, self.conn)?;
+        }
+        for row in rows {
+            self.note(Action::Create, row, Operation::Create);
+        }
+        self.flush_audit()?;
+        Ok(())
+    }
+
+    /// Writes out the audit events collected so far (they are written at the end otherwise).
+    /// Change records wait for the end: their sequence numbers are taken just before the commit.
+    pub fn flush_audit(&mut self) -> QueryResult<()> {
+        insert_audit(self.conn, &self.audit)?;
+        self.audit.clear();
         Ok(())
     }
 
@@ -370,19 +399,16 @@ impl<'a> Tx<'a> {
             audit,
             changes,
         } = self;
-        for row in &audit {
-            native!(conn, |c| diesel::insert_into(audit_events::table)
-                .values(row)
-                .execute(c))?;
-        }
+        insert_audit(conn, &audit)?;
         if changes.is_empty() {
             return Ok(());
         }
         let school = &ctx.caller.school_id;
         let count = changes.len() as i64;
         let last = backend::take_sequence_numbers(conn, school, count)?;
+        let mut rows = Vec::with_capacity(changes.len().min(BATCH_ROWS));
         for (seq, change) in (last - count + 1..).zip(changes) {
-            let row = ChangeRow {
+            rows.push(ChangeRow {
                 school_id: school.clone(),
                 seq,
                 resource_type: change.resource_type,
@@ -391,13 +417,55 @@ impl<'a> Tx<'a> {
                 operation: change.operation,
                 version: change.version,
                 changed_at: ctx.now,
-            };
-            native!(conn, |c| diesel::insert_into(changes::table)
-                .values(&row)
+            });
+            if rows.len() == BATCH_ROWS {
+                insert_changes(conn, &rows)?;
+                rows.clear();
+            }
+        }
+        insert_changes(conn, &rows)
+    }
+}
+
+/// Rows per multi-row INSERT: under SQLite's and PostgreSQL's limits on bound parameters for
+/// any table of up to 32 columns (250 x 32 = 8,000).
+pub const BATCH_ROWS: usize = 250;
+
+/// Inserts audit events: one statement each for the few of an ordinary write (a cached
+/// statement), multi-row statements for an import's many.
+fn insert_audit(conn: &mut DbConnection, rows: &[AuditRow]) -> QueryResult<()> {
+    if rows.len() < 4 {
+        for row in rows {
+            native!(conn, |c| diesel::insert_into(audit_events::table)
+                .values(row)
                 .execute(c))?;
         }
-        Ok(())
+        return Ok(());
     }
+    for chunk in rows.chunks(BATCH_ROWS) {
+        native!(conn, |c| diesel::insert_into(audit_events::table)
+            .values(chunk)
+            .execute(c))?;
+    }
+    Ok(())
+}
+
+/// Inserts change records, as `insert_audit` does audit events.
+fn insert_changes(conn: &mut DbConnection, rows: &[ChangeRow]) -> QueryResult<()> {
+    if rows.len() < 4 {
+        for row in rows {
+            native!(conn, |c| diesel::insert_into(changes::table)
+                .values(row)
+                .execute(c))?;
+        }
+        return Ok(());
+    }
+    for chunk in rows.chunks(BATCH_ROWS) {
+        native!(conn, |c| diesel::insert_into(changes::table)
+            .values(chunk)
+            .execute(c))?;
+    }
+    Ok(())
 }
 
 /// Runs one write in the transaction the caller opened: `f`, then its records.
@@ -425,6 +493,16 @@ macro_rules! stored_in {
             use diesel::prelude::*;
             $crate::db::native!(conn, |c| diesel::insert_into($table::table)
                 .values(self)
+                .execute(c))
+        }
+
+        fn insert_many(
+            rows: &[Self],
+            conn: &mut $crate::db::DbConnection,
+        ) -> diesel::QueryResult<usize> {
+            use diesel::prelude::*;
+            $crate::db::native!(conn, |c| diesel::insert_into($table::table)
+                .values(rows)
                 .execute(c))
         }
 

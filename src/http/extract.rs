@@ -38,7 +38,7 @@ pub struct JsonBody<T> {
 #[derive(Debug)]
 pub struct PatchBody(pub Patch);
 
-fn media_type(req: &HttpRequest) -> Option<String> {
+pub(crate) fn media_type(req: &HttpRequest) -> Option<String> {
     let ct = req.headers().get(header::CONTENT_TYPE)?.to_str().ok()?;
     Some(
         ct.split(';')
@@ -75,7 +75,7 @@ async fn read_body(req: &HttpRequest, mut payload: Payload) -> Result<web::Bytes
 /// Reads a JSON document strictly: answers the value and the problems found on the way that do
 /// not stop it being read (a key given twice, NUL characters), for the checker to report with
 /// the rest. A document that is not JSON at all is a 400 at once.
-fn parse_json(bytes: &[u8]) -> Result<(Value, Vec<FieldError>), ApiError> {
+pub(crate) fn parse_json(bytes: &[u8]) -> Result<(Value, Vec<FieldError>), ApiError> {
     if bytes.is_empty() {
         return Err(ApiError::bad_request("the request needs a JSON body"));
     }

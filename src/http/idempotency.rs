@@ -135,7 +135,7 @@ pub fn once(
 
 /// The stored answer to replay for this key, if it is still remembered; 422 when the key was
 /// used with another request. Forgets an expired answer.
-fn replay(
+pub(crate) fn replay(
     conn: &mut DbConnection,
     school: &str,
     principal: &str,
@@ -181,7 +181,7 @@ fn replay(
 }
 
 /// Stores a create's answer under its key, in the create's transaction.
-fn remember(
+pub(crate) fn remember(
     conn: &mut DbConnection,
     school: &str,
     principal: &str,

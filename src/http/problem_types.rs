@@ -196,6 +196,14 @@ problem_types! {
          with another body or path. A key stands for one request only.",
         "Use a new key for a new request; retry a request only with its own key and the very \
          same body.");
+    /// 422: an all-or-nothing import had rows that failed, so nothing was written.
+    IMPORT_FAILED = ("import-failed", Some(422), "Import failed",
+        "A bulk import (`POST /v1/imports/...`) found rows it could not take. By default an \
+         import is all or nothing, so nothing of the file was written. The problem document \
+         carries the import's report: the counts, and for each failed row its line number and \
+         its field errors (the first 1,000; `errors_truncated` says when more were cut).",
+        "Correct the rows listed and send the whole file again, or send it with \
+         `?mode=partial` to write the rows that are good and leave the failed ones out.");
     /// 422: the guardian may not be contacted.
     CONTACT_NOT_ALLOWED = ("contact-not-allowed", Some(422), "Contact not allowed",
         "The communication is outbound to a guardian whose `contact_allowed` is false (for \

@@ -11,6 +11,7 @@ pub mod families;
 pub mod guardians;
 pub mod health;
 pub mod iep;
+pub mod imports;
 pub mod links;
 pub mod me;
 pub mod problems;
@@ -83,6 +84,7 @@ pub fn configure(cfg: &mut impl Register) {
     me::configure(cfg);
     admissions::configure(cfg);
     clients::configure(cfg);
+    imports::configure(cfg);
 }
 
 /// `GET /v1/openapi.json`: the document, serialized once per process.

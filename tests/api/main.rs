@@ -19,6 +19,7 @@ mod families;
 mod guardian_access;
 mod guardians;
 mod iep;
+mod imports;
 mod links;
 mod me;
 mod rate_limits;

@@ -830,10 +830,12 @@ fn body_operations(doc: &Value, h: &Household) -> Vec<(Method, String)> {
     let mut out = Vec::new();
     for (template, item) in doc["paths"].as_object().unwrap() {
         for (method, op) in item.as_object().unwrap() {
-            // The OAuth token endpoint takes a form, as RFC 6749 says, not JSON (clients.rs).
+            // Only JSON bodies: the OAuth token endpoint takes a form, as RFC 6749 says
+            // (clients.rs), and imports take NDJSON or CSV (imports.rs checks their rows).
             if op["requestBody"]["content"]
-                .get("application/x-www-form-urlencoded")
-                .is_some()
+                .get("application/json")
+                .is_none()
+                && op.get("requestBody").is_some()
             {
                 continue;
             }

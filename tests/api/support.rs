@@ -190,15 +190,31 @@ impl TestApp {
 
     /// A fresh app with the given key configuration and CORS origins.
     pub async fn with(mode: KeyMode, cors_origins: &[String]) -> TestApp {
-        TestApp::build(mode, cors_origins, &RateLimitConfig::default()).await
+        TestApp::build(mode, cors_origins, &RateLimitConfig::default(), None).await
     }
 
     /// A fresh app with the given rate limits.
     pub async fn with_limits(limits: RateLimitConfig) -> TestApp {
-        TestApp::build(KeyMode::Secret, &[], &limits).await
+        TestApp::build(KeyMode::Secret, &[], &limits, None).await
     }
 
-    async fn build(mode: KeyMode, cors_origins: &[String], limits: &RateLimitConfig) -> TestApp {
+    /// A fresh app taking import bodies of at most `bytes`.
+    pub async fn with_import_limit(bytes: usize) -> TestApp {
+        TestApp::build(
+            KeyMode::Secret,
+            &[],
+            &RateLimitConfig::default(),
+            Some(bytes),
+        )
+        .await
+    }
+
+    async fn build(
+        mode: KeyMode,
+        cors_origins: &[String],
+        limits: &RateLimitConfig,
+        import_limit: Option<usize>,
+    ) -> TestApp {
         let (url, store) = match std::env::var("TEST_DATABASE_URL")
             .ok()
             .filter(|u| !u.is_empty())
@@ -225,9 +241,11 @@ impl TestApp {
         let db = Db::connect(&url, 4).expect("connect");
         liaison::db::migrate(&mut db.get().expect("conn")).expect("migrate");
         let clock = Clock::fixed(Utc::now().naive_utc().trunc_subsecs(6));
-        let state = web::Data::new(
-            AppState::new(db.clone(), keys(&mode), clock.clone()).with_limits(limits),
-        );
+        let mut state = AppState::new(db.clone(), keys(&mode), clock.clone()).with_limits(limits);
+        if let Some(bytes) = import_limit {
+            state.import_max_bytes = bytes;
+        }
+        let state = web::Data::new(state);
         let svc = test::init_service(liaison::app(state, cors_origins)).await;
         let svc: Svc = actix_service::boxed::service(
             svc.map(|res: ServiceResponse<_>| res.map_into_boxed_body()),
@@ -331,6 +349,26 @@ impl TestApp {
             body,
             text,
         }
+    }
+
+    /// POSTs a raw body of the given media type.
+    pub async fn post_raw(
+        &self,
+        path: &str,
+        token: &str,
+        content_type: &str,
+        body: impl Into<Vec<u8>>,
+        headers: &[(&str, &str)],
+    ) -> Res {
+        let mut req = test::TestRequest::post()
+            .uri(path)
+            .insert_header(("authorization", format!("Bearer {token}")))
+            .insert_header(("content-type", content_type))
+            .set_payload(body.into());
+        for (k, v) in headers {
+            req = req.insert_header((*k, *v));
+        }
+        self.send(req.to_request()).await
     }
 
     pub async fn get(&self, path: &str, token: &str) -> Res {

@@ -961,6 +961,7 @@ fn enroll(tx: &mut Tx<'_>, id: ApplicantId, input: EnrollInput) -> Result<Enroll
                 GuardianInput {
                     given_name: clip(input.guardian_given_name.clone().unwrap_or(given)),
                     family_name: clip(input.guardian_family_name.clone().unwrap_or(family_name)),
+                    external_id: None,
                     relationship: contact.relationship,
                     email: contact.email.clone(),
                     phone: contact.phone.clone(),

@@ -22,6 +22,7 @@ pub struct GuardianRow {
     pub family_id: FamilyId,
     pub given_name: String,
     pub family_name: String,
+    pub external_id: Option<String>,
     pub relationship: Option<Relationship>,
     pub email: Option<Email>,
     pub phone: Option<E164Phone>,
@@ -49,6 +50,9 @@ impl Record for GuardianRow {
     fn version(&self) -> i64 {
         self.version
     }
+    fn external_id(&self) -> Option<&str> {
+        self.external_id.as_deref()
+    }
     fn family_id(&self) -> Option<String> {
         Some(self.family_id.to_string())
     }
@@ -73,6 +77,7 @@ impl GuardianRow {
             family_id: family,
             given_name: String::new(),
             family_name: String::new(),
+            external_id: None,
             relationship: None,
             email: None,
             phone: None,
@@ -95,6 +100,7 @@ impl GuardianRow {
         GuardianInput {
             given_name: self.given_name.clone(),
             family_name: self.family_name.clone(),
+            external_id: self.external_id.clone(),
             relationship: self.relationship,
             email: self.email.clone(),
             phone: self.phone.clone(),
@@ -110,6 +116,7 @@ impl GuardianRow {
     pub fn set(&mut self, input: GuardianInput) {
         self.given_name = input.given_name;
         self.family_name = input.family_name;
+        self.external_id = input.external_id;
         self.relationship = input.relationship;
         self.email = input.email;
         self.phone = input.phone;
@@ -129,6 +136,7 @@ impl GuardianRow {
             preferred_channel: self.preferred_channel,
             given_name: self.given_name,
             family_name: self.family_name,
+            external_id: self.external_id,
             email: self.email.map(String::from),
             phone: self.phone.map(String::from),
             preferred_language: self.preferred_language.map(String::from),

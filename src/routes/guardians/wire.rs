@@ -6,7 +6,7 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 use validator::Validate;
 
-use crate::domain::{plain_text, Channel, E164Phone, Email, LanguageTag, Relationship};
+use crate::domain::{identifier, plain_text, Channel, E164Phone, Email, LanguageTag, Relationship};
 
 fn yes() -> bool {
     true
@@ -26,6 +26,12 @@ pub struct GuardianInput {
     #[validate(length(min = 1, max = 100), custom(function = plain_text))]
     #[schema(example = "López")]
     pub family_name: String,
+    /// The SIS's id for the adult; unique within the school.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(min_length = 1, max_length = 100)]
+    #[validate(length(min = 1, max = 100), custom(function = identifier))]
+    #[schema(example = "SIS-G-20311")]
+    pub external_id: Option<String>,
     /// How this adult stands in the household.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub relationship: Option<Relationship>,
@@ -70,6 +76,8 @@ pub struct Guardian {
     pub given_name: String,
     /// Family name.
     pub family_name: String,
+    /// The SIS's id.
+    pub external_id: Option<String>,
     /// Relation in the household.
     pub relationship: Option<Relationship>,
     /// E-mail address.

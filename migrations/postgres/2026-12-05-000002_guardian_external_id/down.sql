@@ -1,0 +1,2 @@
+DROP INDEX guardians_external_id_key;
+ALTER TABLE guardians DROP COLUMN external_id;

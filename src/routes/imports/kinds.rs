@@ -1,0 +1,637 @@
+//! What each kind of import reads and how its rows are written: the same checks as a single
+//! create (its wire type, through the same request checker), the parents found by their
+//! external ids, and an upsert by external id within the caller's school.
+
+use std::collections::HashMap;
+
+use diesel::prelude::*;
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use utoipa::ToSchema;
+use validator::Validate;
+
+use super::parse::{Cell, Column};
+use super::wire::ImportReport;
+use crate::db::schema::{families, guardian_student_links as links, guardians, students};
+use crate::db::{native, Action, Tx};
+use crate::domain::identifier;
+use crate::error::{ApiError, FieldError};
+use crate::http::check;
+use crate::http::extract::NoFields;
+use crate::ids::{FamilyId, GuardianId, StudentId};
+use crate::routes::families::store::FamilyRow;
+use crate::routes::families::FamilyInput;
+use crate::routes::guardians::store::GuardianRow;
+use crate::routes::guardians::wire::GuardianInput;
+use crate::routes::links::store::LinkRow;
+use crate::routes::links::wire::LinkInput;
+use crate::routes::students::store::StudentRow;
+use crate::routes::students::wire::StudentInput;
+
+/// A checked row, as spooled between reading and writing.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct Spooled<R, I> {
+    /// Its line in the file.
+    pub line: u64,
+    /// Its parents' external ids.
+    pub refs: R,
+    /// The fields a create takes.
+    pub input: I,
+}
+
+/// One kind of import.
+pub trait Importer: 'static {
+    /// The parents' external ids a row names.
+    type Refs: DeserializeOwned + Serialize + Validate + ToSchema + 'static;
+    /// The create's body.
+    type Input: DeserializeOwned + Serialize + Validate + ToSchema + Clone + 'static;
+    /// The CSV columns.
+    const COLUMNS: &'static [Column];
+    /// The keys of `Refs` in a row.
+    const REF_KEYS: &'static [&'static str];
+    /// Adjusts a row before it is checked; the problems found.
+    fn prepare(map: &mut Map<String, Value>) -> Vec<FieldError>;
+    /// Checks beyond the create's body (those its handler makes).
+    fn extra(_input: &Self::Input) -> Vec<FieldError> {
+        Vec::new()
+    }
+    /// What a row is matched by: two rows of one batch must not share it.
+    fn key(row: &Spooled<Self::Refs, Self::Input>) -> String;
+    /// Writes a batch of checked rows.
+    fn apply(
+        tx: &mut Tx<'_>,
+        batch: Vec<Spooled<Self::Refs, Self::Input>>,
+        report: &mut ImportReport,
+    ) -> Result<(), ApiError>;
+}
+
+fn field_errors(e: ApiError) -> Vec<FieldError> {
+    match e {
+        ApiError::BadRequest { errors, detail } if errors.is_empty() => {
+            vec![FieldError::new("row", "invalid", detail)]
+        }
+        ApiError::BadRequest { errors, .. } => errors,
+        other => vec![FieldError::new("row", "invalid", other.to_string())],
+    }
+}
+
+/// Checks a row as a create checks its body; the row to spool, or every field error at once.
+pub fn check_row<K: Importer>(
+    line: u64,
+    mut map: Map<String, Value>,
+    prior: Vec<FieldError>,
+) -> Result<Spooled<K::Refs, K::Input>, Vec<FieldError>> {
+    let mut errors = K::prepare(&mut map);
+    let mut refs = Map::new();
+    for key in K::REF_KEYS {
+        if let Some(v) = map.remove(*key) {
+            refs.insert((*key).to_string(), v);
+        }
+    }
+    let refs = check::body::<K::Refs>(Value::Object(refs), Vec::new())
+        .map_err(|e| errors.extend(field_errors(e)));
+    let input = check::body::<K::Input>(Value::Object(map), prior)
+        .map_err(|e| errors.extend(field_errors(e)));
+    if let Ok(input) = &input {
+        errors.extend(K::extra(input));
+    }
+    match (refs, input) {
+        (Ok(refs), Ok(input)) if errors.is_empty() => Ok(Spooled { line, refs, input }),
+        _ => {
+            errors.sort_by(|a, b| a.field.cmp(&b.field));
+            Err(errors)
+        }
+    }
+}
+
+/// Rows are matched to records by `external_id`, so an import row must have one.
+fn require_external_id(map: &Map<String, Value>) -> Vec<FieldError> {
+    if map.contains_key("external_id") {
+        Vec::new()
+    } else {
+        vec![FieldError::new(
+            "external_id",
+            "required",
+            "is required in an import: rows are matched to records by it",
+        )]
+    }
+}
+
+fn not_found(field: &str, what: &str) -> Vec<FieldError> {
+    vec![FieldError::new(
+        field,
+        "not_found",
+        format!("no {what} of this school has this external_id"),
+    )]
+}
+
+/// Finds active records of the school by external id: `(external_id, id)` pairs.
+macro_rules! ids_by_external_id {
+    ($conn:expr, $table:ident, $school:expr, $ids:expr) => {
+        native!($conn, |c| $table::table
+            .filter($table::school_id.eq($school))
+            .filter($table::external_id.eq_any($ids))
+            .filter($table::archived_at.is_null())
+            .select(($table::external_id.assume_not_null(), $table::id))
+            .load(c))
+    };
+}
+
+const TEXT: Cell = Cell::Text;
+const BOOL: Cell = Cell::Bool;
+
+macro_rules! col {
+    ($name:literal, $cell:expr, $required:expr, $doc:literal) => {
+        Column {
+            name: $name,
+            key: $name,
+            sub: None,
+            cell: $cell,
+            required: $required,
+            doc: $doc,
+        }
+    };
+    ($name:literal => $key:literal . $sub:literal, $doc:literal) => {
+        Column {
+            name: $name,
+            key: $key,
+            sub: Some($sub),
+            cell: Cell::Text,
+            required: false,
+            doc: $doc,
+        }
+    };
+}
+
+/// Families, matched by `external_id`.
+pub struct Families;
+
+impl Importer for Families {
+    type Refs = NoFields;
+    type Input = FamilyInput;
+    const COLUMNS: &'static [Column] = &[
+        col!(
+            "external_id",
+            TEXT,
+            true,
+            "the SIS's id of the household (required)"
+        ),
+        col!(
+            "display_name",
+            TEXT,
+            true,
+            "how the family is addressed (required)"
+        ),
+        col!("primary_language", TEXT, false, "BCP 47 language tag"),
+        col!(
+            "preferred_channel",
+            TEXT,
+            false,
+            "phone, email, sms, in_person, video, letter, portal"
+        ),
+        col!("sms_opt_in", BOOL, false, "true or false (default false)"),
+        col!(
+            "directory_opt_out",
+            BOOL,
+            false,
+            "true or false (default false)"
+        ),
+        col!("address_line1" => "address" . "line1", "street and number"),
+        col!("address_line2" => "address" . "line2", "apartment, suite"),
+        col!("address_city" => "address" . "city", "city or town"),
+        col!("address_region" => "address" . "region", "state, province or region"),
+        col!("address_postal_code" => "address" . "postal_code", "postal code"),
+        col!("address_country" => "address" . "country", "ISO 3166-1 alpha-2 code"),
+        col!("notes", TEXT, false, "staff notes"),
+    ];
+    const REF_KEYS: &'static [&'static str] = &[];
+
+    fn prepare(map: &mut Map<String, Value>) -> Vec<FieldError> {
+        require_external_id(map)
+    }
+
+    fn key(row: &Spooled<NoFields, FamilyInput>) -> String {
+        row.input.external_id.clone().unwrap_or_default()
+    }
+
+    fn apply(
+        tx: &mut Tx<'_>,
+        batch: Vec<Spooled<NoFields, FamilyInput>>,
+        report: &mut ImportReport,
+    ) -> Result<(), ApiError> {
+        let (school, now) = (tx.caller().school_id.clone(), tx.now());
+        let ids: Vec<String> = batch.iter().map(Self::key).collect();
+        let found: Vec<FamilyRow> = native!(tx.conn(), |c| families::table
+            .filter(families::school_id.eq(&school))
+            .filter(families::external_id.eq_any(&ids))
+            .filter(families::archived_at.is_null())
+            .select(FamilyRow::as_select())
+            .load(c))?;
+        let mut found: HashMap<String, FamilyRow> = found
+            .into_iter()
+            .filter_map(|r| Some((r.external_id.clone()?, r)))
+            .collect();
+        let mut new = Vec::new();
+        for row in batch {
+            match found.remove(&Self::key(&row)) {
+                Some(current) if current.input() == row.input => report.unchanged += 1,
+                Some(current) => {
+                    tx.revise(&current, Action::Update, |r| r.set(row.input))?;
+                    report.updated += 1;
+                }
+                None => {
+                    new.push(FamilyRow::new(&school, row.input, now));
+                    report.created += 1;
+                }
+            }
+        }
+        tx.create_many(&new)?;
+        Ok(tx.flush_audit()?)
+    }
+}
+
+/// The family a guardian or student row belongs to.
+#[derive(Debug, Serialize, Deserialize, ToSchema, Validate)]
+#[serde(deny_unknown_fields)]
+pub struct FamilyRef {
+    /// The family's `external_id`.
+    #[validate(length(min = 1, max = 100), custom(function = identifier))]
+    #[schema(min_length = 1, max_length = 100)]
+    pub family_external_id: String,
+}
+
+/// Guardians, matched by `external_id`, in the family named by `family_external_id`.
+pub struct Guardians;
+
+impl Importer for Guardians {
+    type Refs = FamilyRef;
+    type Input = GuardianInput;
+    const COLUMNS: &'static [Column] = &[
+        col!(
+            "family_external_id",
+            TEXT,
+            true,
+            "the family's external_id (required)"
+        ),
+        col!(
+            "external_id",
+            TEXT,
+            true,
+            "the SIS's id of the adult (required)"
+        ),
+        col!("given_name", TEXT, true, "given name (required)"),
+        col!("family_name", TEXT, true, "family name (required)"),
+        col!(
+            "relationship",
+            TEXT,
+            false,
+            "mother, father, grandparent, … as a create takes"
+        ),
+        col!("email", TEXT, false, "e-mail address"),
+        col!("phone", TEXT, false, "phone number, E.164 (+15551234567)"),
+        col!("preferred_language", TEXT, false, "BCP 47 language tag"),
+        col!(
+            "preferred_channel",
+            TEXT,
+            false,
+            "phone, email, sms, in_person, video, letter, portal"
+        ),
+        col!("is_primary", BOOL, false, "true or false (default false)"),
+        col!("sms_opt_in", BOOL, false, "true or false (default false)"),
+        col!(
+            "contact_allowed",
+            BOOL,
+            false,
+            "true or false (default true)"
+        ),
+    ];
+    const REF_KEYS: &'static [&'static str] = &["family_external_id"];
+
+    fn prepare(map: &mut Map<String, Value>) -> Vec<FieldError> {
+        require_external_id(map)
+    }
+
+    fn key(row: &Spooled<FamilyRef, GuardianInput>) -> String {
+        row.input.external_id.clone().unwrap_or_default()
+    }
+
+    fn apply(
+        tx: &mut Tx<'_>,
+        batch: Vec<Spooled<FamilyRef, GuardianInput>>,
+        report: &mut ImportReport,
+    ) -> Result<(), ApiError> {
+        let (school, now) = (tx.caller().school_id.clone(), tx.now());
+        let parents: Vec<&str> = batch
+            .iter()
+            .map(|r| r.refs.family_external_id.as_str())
+            .collect();
+        let parents: HashMap<String, FamilyId> =
+            ids_by_external_id!(tx.conn(), families, &school, &parents)?
+                .into_iter()
+                .collect();
+        let ids: Vec<String> = batch.iter().map(Self::key).collect();
+        let found: Vec<GuardianRow> = native!(tx.conn(), |c| guardians::table
+            .filter(guardians::school_id.eq(&school))
+            .filter(guardians::external_id.eq_any(&ids))
+            .filter(guardians::archived_at.is_null())
+            .select(GuardianRow::as_select())
+            .load(c))?;
+        let mut found: HashMap<String, GuardianRow> = found
+            .into_iter()
+            .filter_map(|r| Some((r.external_id.clone()?, r)))
+            .collect();
+        let mut new = Vec::new();
+        for row in batch {
+            let Some(&family) = parents.get(&row.refs.family_external_id) else {
+                report.fail(row.line, not_found("family_external_id", "family"));
+                continue;
+            };
+            match found.remove(&Self::key(&row)) {
+                Some(current) if current.family_id != family => {
+                    report.fail(row.line, moved("guardian"));
+                }
+                Some(current) if current.input() == row.input => report.unchanged += 1,
+                Some(current) => {
+                    tx.revise(&current, Action::Update, |r| r.set(row.input))?;
+                    report.updated += 1;
+                }
+                None => {
+                    new.push(GuardianRow::new(&school, family, row.input, now));
+                    report.created += 1;
+                }
+            }
+        }
+        tx.create_many(&new)?;
+        Ok(tx.flush_audit()?)
+    }
+}
+
+fn moved(what: &str) -> Vec<FieldError> {
+    vec![FieldError::new(
+        "family_external_id",
+        "immutable",
+        format!("the {what} with this external_id belongs to another family; a record's family is not changed by an import"),
+    )]
+}
+
+/// Students, matched by `external_id`, in the family named by `family_external_id`.
+pub struct Students;
+
+impl Importer for Students {
+    type Refs = FamilyRef;
+    type Input = StudentInput;
+    const COLUMNS: &'static [Column] = &[
+        col!(
+            "family_external_id",
+            TEXT,
+            true,
+            "the family's external_id (required)"
+        ),
+        col!(
+            "external_id",
+            TEXT,
+            true,
+            "the SIS's id of the student (required)"
+        ),
+        col!("given_name", TEXT, true, "given name (required)"),
+        col!("family_name", TEXT, true, "family name (required)"),
+        col!(
+            "grade_level",
+            TEXT,
+            false,
+            "grade level as the school names it (K, 3, 11)"
+        ),
+        col!("date_of_birth", TEXT, false, "YYYY-MM-DD"),
+        col!("has_iep", BOOL, false, "true or false (default false)"),
+    ];
+    const REF_KEYS: &'static [&'static str] = &["family_external_id"];
+
+    fn prepare(map: &mut Map<String, Value>) -> Vec<FieldError> {
+        require_external_id(map)
+    }
+
+    fn key(row: &Spooled<FamilyRef, StudentInput>) -> String {
+        row.input.external_id.clone().unwrap_or_default()
+    }
+
+    fn apply(
+        tx: &mut Tx<'_>,
+        batch: Vec<Spooled<FamilyRef, StudentInput>>,
+        report: &mut ImportReport,
+    ) -> Result<(), ApiError> {
+        let (school, now) = (tx.caller().school_id.clone(), tx.now());
+        let parents: Vec<&str> = batch
+            .iter()
+            .map(|r| r.refs.family_external_id.as_str())
+            .collect();
+        let parents: HashMap<String, FamilyId> =
+            ids_by_external_id!(tx.conn(), families, &school, &parents)?
+                .into_iter()
+                .collect();
+        let ids: Vec<String> = batch.iter().map(Self::key).collect();
+        let found: Vec<StudentRow> = native!(tx.conn(), |c| students::table
+            .filter(students::school_id.eq(&school))
+            .filter(students::external_id.eq_any(&ids))
+            .filter(students::archived_at.is_null())
+            .select(StudentRow::as_select())
+            .load(c))?;
+        let mut found: HashMap<String, StudentRow> = found
+            .into_iter()
+            .filter_map(|r| Some((r.external_id.clone()?, r)))
+            .collect();
+        let mut new = Vec::new();
+        for row in batch {
+            let Some(&family) = parents.get(&row.refs.family_external_id) else {
+                report.fail(row.line, not_found("family_external_id", "family"));
+                continue;
+            };
+            match found.remove(&Self::key(&row)) {
+                Some(current) if current.family_id != family => {
+                    report.fail(row.line, moved("student"));
+                }
+                Some(current) if current.input() == row.input => report.unchanged += 1,
+                Some(current) => {
+                    tx.revise(&current, Action::Update, |r| r.set(row.input))?;
+                    report.updated += 1;
+                }
+                None => {
+                    new.push(StudentRow::new(&school, family, row.input, now));
+                    report.created += 1;
+                }
+            }
+        }
+        tx.create_many(&new)?;
+        Ok(tx.flush_audit()?)
+    }
+}
+
+/// The student and guardian a link row joins.
+#[derive(Debug, Serialize, Deserialize, ToSchema, Validate)]
+#[serde(deny_unknown_fields)]
+pub struct LinkRefs {
+    /// The student's `external_id`.
+    #[validate(length(min = 1, max = 100), custom(function = identifier))]
+    #[schema(min_length = 1, max_length = 100)]
+    pub student_external_id: String,
+    /// The guardian's `external_id`.
+    #[validate(length(min = 1, max = 100), custom(function = identifier))]
+    #[schema(min_length = 1, max_length = 100)]
+    pub guardian_external_id: String,
+}
+
+/// Guardian–student links, matched by the pair they join.
+pub struct Links;
+
+impl Importer for Links {
+    type Refs = LinkRefs;
+    type Input = LinkInput;
+    const COLUMNS: &'static [Column] = &[
+        col!(
+            "student_external_id",
+            TEXT,
+            true,
+            "the student's external_id (required)"
+        ),
+        col!(
+            "guardian_external_id",
+            TEXT,
+            true,
+            "the guardian's external_id (required)"
+        ),
+        col!(
+            "relationship",
+            TEXT,
+            false,
+            "how the adult stands to the child"
+        ),
+        col!(
+            "legal_guardian",
+            BOOL,
+            false,
+            "true or false (default false)"
+        ),
+        col!("lives_with", BOOL, false, "true or false (default false)"),
+        col!(
+            "emergency_contact",
+            BOOL,
+            false,
+            "true or false (default false)"
+        ),
+        col!("contact_priority", Cell::Int, false, "1 to 99 (1 first)"),
+        col!(
+            "can_view_records",
+            BOOL,
+            false,
+            "true or false (default true)"
+        ),
+        col!(
+            "contact_restricted",
+            BOOL,
+            false,
+            "true or false (default false)"
+        ),
+        col!("starts_on", TEXT, false, "YYYY-MM-DD"),
+        col!("ends_on", TEXT, false, "YYYY-MM-DD, not before starts_on"),
+    ];
+    const REF_KEYS: &'static [&'static str] = &["student_external_id", "guardian_external_id"];
+
+    fn prepare(map: &mut Map<String, Value>) -> Vec<FieldError> {
+        // The create's body names the guardian by Liaison id; an import row names it by
+        // external id, resolved when the row is written. A placeholder stands in for the id
+        // while the rest of the row is checked as a create's body.
+        if map.contains_key("guardian_id") {
+            map.remove("guardian_id");
+            return vec![FieldError::new(
+                "guardian_id",
+                "unknown_field",
+                "is not a field of an import row: name the guardian by guardian_external_id",
+            )];
+        }
+        map.insert(
+            "guardian_id".into(),
+            Value::String(uuid::Uuid::nil().to_string()),
+        );
+        Vec::new()
+    }
+
+    fn extra(input: &LinkInput) -> Vec<FieldError> {
+        input
+            .check_dates()
+            .err()
+            .map(field_errors)
+            .unwrap_or_default()
+    }
+
+    fn key(row: &Spooled<LinkRefs, LinkInput>) -> String {
+        format!(
+            "{}\n{}",
+            row.refs.student_external_id, row.refs.guardian_external_id
+        )
+    }
+
+    fn apply(
+        tx: &mut Tx<'_>,
+        batch: Vec<Spooled<LinkRefs, LinkInput>>,
+        report: &mut ImportReport,
+    ) -> Result<(), ApiError> {
+        let (school, now) = (tx.caller().school_id.clone(), tx.now());
+        let wanted: Vec<&str> = batch
+            .iter()
+            .map(|r| r.refs.student_external_id.as_str())
+            .collect();
+        let kids: HashMap<String, StudentId> =
+            ids_by_external_id!(tx.conn(), students, &school, &wanted)?
+                .into_iter()
+                .collect();
+        let wanted: Vec<&str> = batch
+            .iter()
+            .map(|r| r.refs.guardian_external_id.as_str())
+            .collect();
+        let adults: HashMap<String, GuardianId> =
+            ids_by_external_id!(tx.conn(), guardians, &school, &wanted)?
+                .into_iter()
+                .collect();
+        let ids: Vec<StudentId> = kids.values().copied().collect();
+        let found: Vec<LinkRow> = native!(tx.conn(), |c| links::table
+            .filter(links::school_id.eq(&school))
+            .filter(links::student_id.eq_any(&ids))
+            .filter(links::archived_at.is_null())
+            .select(LinkRow::as_select())
+            .load(c))?;
+        let mut found: HashMap<(StudentId, GuardianId), LinkRow> = found
+            .into_iter()
+            .map(|r| ((r.student_id, r.guardian_id), r))
+            .collect();
+        let mut new = Vec::new();
+        for mut row in batch {
+            let student = kids.get(&row.refs.student_external_id);
+            let guardian = adults.get(&row.refs.guardian_external_id);
+            let (Some(&student), Some(&guardian)) = (student, guardian) else {
+                let mut errors = Vec::new();
+                if guardian.is_none() {
+                    errors.extend(not_found("guardian_external_id", "guardian"));
+                }
+                if student.is_none() {
+                    errors.extend(not_found("student_external_id", "student"));
+                }
+                report.fail(row.line, errors);
+                continue;
+            };
+            row.input.guardian_id = guardian.uuid();
+            match found.remove(&(student, guardian)) {
+                Some(current) if current.input() == row.input => report.unchanged += 1,
+                Some(current) => {
+                    tx.revise(&current, Action::Update, |r| r.set(row.input))?;
+                    report.updated += 1;
+                }
+                None => {
+                    new.push(LinkRow::new(&school, student, row.input, now));
+                    report.created += 1;
+                }
+            }
+        }
+        tx.create_many(&new)?;
+        Ok(tx.flush_audit()?)
+    }
+}
