@@ -325,6 +325,9 @@ ST_ARGS=(
     --seed "$ST_SEED"
     --generation-database "$WORK/hypothesis-db"
     --workers "$ST_WORKERS"
+    # `too_slow` times how fast hypothesis makes data, not the API: on a busy 2-core machine it
+    # failed POST /v1/events (a nested body with a URL pattern) in one run and not in the next.
+    --suppress-health-check too_slow
     --request-timeout 10
     --report junit,ndjson
     --report-dir "$REPORT_DIR"

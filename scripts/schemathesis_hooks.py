@@ -152,6 +152,18 @@ def inherent_refusal(failure, case, response) -> str | None:
     # destroyed the seeded student's notes then reads them. State, not schema.
     if status == 410 and kind == PROBLEMS + "gone":
         return "the note's content was destroyed on request earlier in the run"
+    # An import's body is a file, CSV or NDJSON, which the document can only call a string: its
+    # header row, its columns and each row's fields (README, Bulk imports) are a grammar no JSON
+    # Schema states. A generated string is refused as a whole (400) or row by row (422).
+    if (
+        case.operation.label.startswith("POST /v1/imports/")
+        and case.media_type in ("text/csv", "application/x-ndjson")
+        and (
+            (status == 400 and kind in (PROBLEMS + "bad-request", PROBLEMS + "validation"))
+            or (status == 422 and kind == PROBLEMS + "import-failed")
+        )
+    ):
+        return "a generated string is not a usable CSV or NDJSON file"
     if status != 400:
         return None
     # A series of conference slots makes at least one and at most 200 slots (its length over

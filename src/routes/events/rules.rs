@@ -10,7 +10,7 @@ use crate::error::ApiError;
 pub const MAX_SLOTS: i64 = 200;
 
 /// What [`web_url`] accepts, as the OpenAPI document states it.
-pub const WEB_URL_PATTERN: &str = "^https?://[^\\s\\u0000-\\u001f\\u007f]+$";
+pub const WEB_URL_PATTERN: &str = "^https?://[^\\s\\u0000-\\u001f\\u007f-\\u009f]+$";
 
 /// A URL a browser can open (`http` or `https`, then at least one character, none of them
 /// white space or a control character): exactly [`WEB_URL_PATTERN`].
@@ -18,8 +18,13 @@ pub fn web_url(s: &str) -> Result<(), validator::ValidationError> {
     let rest = s
         .strip_prefix("https://")
         .or_else(|| s.strip_prefix("http://"));
-    let ok = rest
-        .is_some_and(|r| !r.is_empty() && !r.chars().any(|c| c.is_whitespace() || c.is_control()));
+    let ok = rest.is_some_and(|r| {
+        // JavaScript's `\s` (the pattern's dialect) also counts U+FEFF as white space.
+        !r.is_empty()
+            && !r
+                .chars()
+                .any(|c| c.is_whitespace() || c.is_control() || c == '\u{feff}')
+    });
     if ok {
         Ok(())
     } else {
@@ -173,6 +178,30 @@ mod tests {
     use super::*;
     use crate::domain::LanguageTag;
     use uuid::Uuid;
+
+    #[test]
+    fn a_web_url_is_http_or_https_with_no_space_or_control_character() {
+        for ok in [
+            "https://meet.example.org/abc?x=1",
+            "http://é.example/ü",
+            "https://x",
+        ] {
+            assert!(web_url(ok).is_ok(), "{ok}");
+        }
+        for bad in [
+            "ftp://example.org",
+            "https://",
+            "https://a b",
+            "https://a\u{9f}b",
+            "https://a\u{85}",
+            "https://a\u{a0}",
+            "https://a\u{feff}",
+            "https://a\u{7f}",
+            "https://a\u{3000}",
+        ] {
+            assert!(web_url(bad).is_err(), "{bad:?}");
+        }
+    }
 
     fn audience() -> Audience {
         Audience {

@@ -123,7 +123,7 @@ pub struct EventFields {
     #[schema(
         min_length = 1,
         max_length = 2000,
-        pattern = "^https?://[^\\s\\u0000-\\u001f\\u007f]+$",
+        pattern = "^https?://[^\\s\\u0000-\\u001f\\u007f-\\u009f]+$",
         example = "https://meet.example.org/reading"
     )]
     #[validate(length(min = 1, max = 2000), custom(function = super::rules::web_url))]

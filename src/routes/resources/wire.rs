@@ -108,7 +108,7 @@ pub struct ResourceFields {
     #[schema(
         min_length = 1,
         max_length = 2000,
-        pattern = "^https?://[^\\s\\u0000-\\u001f\\u007f]+$"
+        pattern = "^https?://[^\\s\\u0000-\\u001f\\u007f-\\u009f]+$"
     )]
     #[validate(
         length(min = 1, max = 2000),
