@@ -34,7 +34,7 @@ Creating POSTs honour `Idempotency-Key`.",
         license(name = "Apache-2.0", identifier = "Apache-2.0")
     ),
     modifiers(&Security),
-    components(schemas(Problem, FieldError)),
+    components(schemas(Problem, FieldError, crate::routes::imports::ImportProblem)),
     tags(
         (name = "families", description = "Households and their contact preferences."),
         (name = "guardians", description = "The adults of a family."),
@@ -582,4 +582,44 @@ pub fn routes() -> &'static RouteTable {
 /// The document as pretty JSON, as committed in `openapi/v1.json`.
 pub fn to_json(api: &Document) -> String {
     api.to_pretty_json().unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::Value;
+
+    /// Every `#/components/schemas/X` the document names, anywhere in it.
+    fn refs(v: &Value, out: &mut Vec<String>) {
+        match v {
+            Value::Object(map) => {
+                for (k, v) in map {
+                    match (k.as_str(), v) {
+                        ("$ref", Value::String(r)) => out.push(r.clone()),
+                        _ => refs(v, out),
+                    }
+                }
+            }
+            Value::Array(items) => items.iter().for_each(|v| refs(v, out)),
+            _ => {}
+        }
+    }
+
+    /// A schema named by a response set (`IntoResponses`) is not collected by utoipa on its own:
+    /// a dangling `$ref` makes the document invalid for every client generator.
+    #[test]
+    fn every_reference_in_the_document_resolves() {
+        let doc: Value = serde_json::from_str(super::json()).unwrap_or(Value::Null);
+        let schemas = &doc["components"]["schemas"];
+        assert!(schemas.is_object());
+        let mut found = Vec::new();
+        refs(&doc, &mut found);
+        let dangling: Vec<&String> = found
+            .iter()
+            .filter(|r| {
+                r.strip_prefix("#/components/schemas/")
+                    .is_none_or(|name| schemas.get(name).is_none())
+            })
+            .collect();
+        assert!(dangling.is_empty(), "{dangling:?}");
+    }
 }
