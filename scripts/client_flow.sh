@@ -116,7 +116,14 @@ say "validating openapi/v1.json"
 
 say "generating the client with $("$VENV/bin/openapi-python-client" --version)"
 # No post hooks: they would format the code with ruff, which proves nothing about the spec.
-printf 'post_hooks: []\n' >"$WORK/generator.yaml"
+# An import's body is a file (CSV or NDJSON), which the generator knows by no media type of its
+# own: it sends it as the bytes of a file, as it would application/octet-stream.
+cat >"$WORK/generator.yaml" <<'YAML'
+post_hooks: []
+content_type_overrides:
+  text/csv: application/octet-stream
+  application/x-ndjson: application/octet-stream
+YAML
 mkdir "$WORK/client"
 (cd "$WORK/client" && "$VENV/bin/openapi-python-client" generate --path "$SPEC" --meta none \
     --output-path "$WORK/client/liaison_client" --config "$WORK/generator.yaml" \
