@@ -31,7 +31,9 @@ use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
 
 pub use backend::committed_sequence;
 pub(crate) use write::stored_in;
-pub use write::{Action, Archivable, Operation, Read, Record, ResourceType, Tx, WriteContext};
+pub use write::{
+    Action, Archivable, Operation, Read, Record, ResourceType, Tx, WriteContext, BATCH_ROWS,
+};
 
 use crate::config::{Backend, DatabaseUrl};
 use crate::error::ApiError;

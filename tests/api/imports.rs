@@ -449,3 +449,177 @@ async fn report_lists_at_most_a_thousand_rows() {
     assert_eq!(r.body["errors"].as_array().unwrap().len(), 1000);
     assert_eq!(r.body["errors_truncated"], true);
 }
+
+const APPLICANTS_CSV: &str = "external_id,given_name,family_name,applying_for_grade,entry_term,guardian_name,guardian_email,guardian_sms_opt_in,source,stage,checklist\n\
+    A1,Sofía,López,3,2027-fall,María López,maria@example.org,true,open_day,tour,tour_attended\n\
+    A2,Tom,Reed,K,2027-fall,Ann Reed,,,website,,\n";
+
+const APPLICANTS_NDJSON: &str = "{\"external_id\":\"A1\",\"given_name\":\"Sofía\",\"family_name\":\"López\",\"applying_for_grade\":\"3\",\"entry_term\":\"2027-fall\",\"guardian\":{\"name\":\"María López\",\"email\":\"maria@example.org\",\"sms_opt_in\":true},\"source\":\"open_day\",\"stage\":\"tour\",\"checklist\":{\"tour_attended\":true}}\n\
+    {\"external_id\":\"A2\",\"given_name\":\"Tom\",\"family_name\":\"Reed\",\"applying_for_grade\":\"K\",\"entry_term\":\"2027-fall\",\"guardian\":{\"name\":\"Ann Reed\"},\"source\":\"website\"}\n";
+
+async fn applicants_of(app: &TestApp) -> Vec<Value> {
+    let r = app
+        .get("/v1/admissions/applicants?limit=200", &app.admin())
+        .await;
+    r.assert_status(200);
+    let mut all = r.body["data"].as_array().unwrap().clone();
+    all.sort_by_key(|a| a["external_id"].as_str().unwrap_or_default().to_string());
+    all
+}
+
+#[actix_web::test]
+async fn applicants_import_into_the_pipeline_with_their_history_and_reimport_is_unchanged() {
+    for (ct, body) in [(CSV, APPLICANTS_CSV), (NDJSON, APPLICANTS_NDJSON)] {
+        let app = TestApp::new().await;
+        let before = app.recorded();
+        let r = import(&app, "applicants", "", ct, body).await;
+        r.assert_status(200);
+        assert_eq!(counts(&r.body), (2, 0, 0, 0), "{}", r.text);
+        let all = applicants_of(&app).await;
+        assert_eq!(all.len(), 2, "{all:?}");
+        let (one, two) = (&all[0], &all[1]);
+        assert_eq!(one["external_id"], "A1");
+        assert_eq!(one["stage"], "tour");
+        assert_eq!(one["source"], "open_day");
+        assert_eq!(one["guardian"]["name"], "María López");
+        assert_eq!(one["guardian"]["email"], "maria@example.org");
+        assert_eq!(one["guardian"]["sms_opt_in"], true);
+        let tour = one["checklist"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["key"] == "tour_attended")
+            .unwrap();
+        assert_eq!(tour["done"], true, "{tour}");
+        assert!(tour["done_by"].is_string(), "{tour}");
+        // No stage given: the pipeline's first open stage, as a create.
+        assert_eq!(two["stage"], "inquiry");
+        assert_eq!(two["guardian"]["sms_opt_in"], false);
+        assert_eq!(two["applying_for_grade"], "K");
+        // Each history begins where the applicant entered.
+        for (a, stage) in [(one, "tour"), (two, "inquiry")] {
+            let path = format!(
+                "/v1/admissions/applicants/{}/history",
+                a["id"].as_str().unwrap()
+            );
+            let h = app.get(&path, &app.admin()).await;
+            h.assert_status(200);
+            let stays = h.body["data"].as_array().unwrap();
+            assert_eq!(stays.len(), 1, "{stays:?}");
+            assert_eq!(stays[0]["stage"], stage, "{stays:?}");
+        }
+        // Audited and fed, one record each (the school's first use also made its pipeline).
+        let rec = app.recorded().since(&before);
+        let mine = |t: &str| rec.audit.iter().filter(|a| a.resource_type == t).count();
+        assert_eq!(mine("applicants"), 2);
+        assert_eq!(mine("admission_stages"), 10);
+        assert_eq!(
+            rec.changes
+                .iter()
+                .filter(|c| c.resource_type == "applicants")
+                .count(),
+            2
+        );
+
+        // The same file again: all unchanged, nothing written.
+        let snap = app.snapshot();
+        let r = import(&app, "applicants", "", ct, body).await;
+        r.assert_status(200);
+        assert_eq!(counts(&r.body), (0, 0, 2, 0), "{}", r.text);
+        app.assert_unchanged(&snap, "an unchanged applicants re-import");
+
+        // A changed field is an update; a row without a stage keeps the applicant's stage.
+        let changed = "{\"external_id\":\"A1\",\"given_name\":\"Sofía\",\"family_name\":\"López\",\"applying_for_grade\":\"4\",\"entry_term\":\"2027-fall\",\"guardian\":{\"name\":\"María López\",\"email\":\"maria@example.org\",\"sms_opt_in\":true},\"source\":\"open_day\",\"checklist\":{\"tour_attended\":true}}\n";
+        let r = import(&app, "applicants", "", NDJSON, changed).await;
+        r.assert_status(200);
+        assert_eq!(counts(&r.body), (0, 1, 0, 0), "{}", r.text);
+        let one = &applicants_of(&app).await[0];
+        assert_eq!(one["applying_for_grade"], "4");
+        assert_eq!(one["stage"], "tour");
+        assert_eq!(one["version"], 2);
+    }
+}
+
+#[actix_web::test]
+async fn an_applicants_import_does_not_move_applicants_nor_take_unknown_stages_or_items() {
+    let app = TestApp::new().await;
+    import(&app, "applicants", "", CSV, APPLICANTS_CSV)
+        .await
+        .assert_status(200);
+    let snap = app.snapshot();
+    let body = "external_id,given_name,family_name,guardian_name,guardian_email,stage,checklist\n\
+                A1,Sofía,López,María López,maria@example.org,interview,\n\
+                A3,Ana,Ruiz,Luz Ruiz,,enrolled,\n\
+                A4,Eva,Ruiz,Luz Ruiz,,nowhere,\n\
+                A5,Leo,Ruiz,Luz Ruiz,,,tour_attended no_such_item\n\
+                A6,Ida,Ruiz,,luz@example.org,,\n\
+                A7,Max,Ruiz,Luz Ruiz,,,\n";
+    let r = import(&app, "applicants", "", CSV, body).await;
+    let p = r.assert_problem(422);
+    assert_eq!(p["type"], "/problems/import-failed");
+    assert_eq!(counts(p), (1, 0, 0, 5), "{p}");
+    let failures: Vec<(u64, String, String)> = p["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|row| {
+            let line = row["line"].as_u64().unwrap();
+            row["errors"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(move |e| {
+                    (
+                        line,
+                        e["field"].as_str().unwrap().to_string(),
+                        e["code"].as_str().unwrap().to_string(),
+                    )
+                })
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    let expected = [
+        (2, "stage", "immutable"),
+        (3, "stage", "not_allowed"),
+        (4, "stage", "not_found"),
+        (5, "checklist.no_such_item", "not_found"),
+        (6, "guardian_name", "required"),
+    ];
+    let expected: Vec<(u64, String, String)> = expected
+        .iter()
+        .map(|(l, f, c)| (*l, f.to_string(), c.to_string()))
+        .collect();
+    assert_eq!(failures, expected, "{p}");
+    app.assert_unchanged(&snap, "an all-or-nothing applicants import with bad rows");
+
+    // Partial: the good row only, with its history.
+    let r = import(&app, "applicants", "?mode=partial", CSV, body).await;
+    r.assert_status(200);
+    assert_eq!(counts(&r.body), (1, 0, 0, 5), "{}", r.text);
+    let all = applicants_of(&app).await;
+    let ids: Vec<&str> = all
+        .iter()
+        .map(|a| a["external_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, ["A1", "A2", "A7"]);
+    assert_eq!(all[0]["stage"], "tour", "not moved by the import");
+
+    // Another school's import makes its own applicants; the import needs its scope.
+    let other = app.other_admin();
+    let r = app
+        .post_raw("/v1/imports/applicants", &other, CSV, APPLICANTS_CSV, &[])
+        .await;
+    r.assert_status(200);
+    assert_eq!(
+        counts(&r.body),
+        (2, 0, 0, 0),
+        "another school's import creates its own"
+    );
+    assert_eq!(applicants_of(&app).await.len(), 3);
+    let staff = app.token(Role::Admissions);
+    let snap = app.snapshot();
+    app.post_raw("/v1/imports/applicants", &staff, CSV, APPLICANTS_CSV, &[])
+        .await
+        .assert_problem(403);
+    app.assert_unchanged(&snap, "a refused applicants import");
+}

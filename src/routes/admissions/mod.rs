@@ -55,7 +55,7 @@ pub(crate) fn configure(cfg: &mut impl crate::routes::Register) {
 /// The school's pipeline, made from the default one if the school has none yet: every
 /// default stage is created through the write path (audited, in the change feed) as the
 /// caller's write.
-fn ensure_pipeline(tx: &mut Tx<'_>) -> Result<Vec<StageRow>, ApiError> {
+pub(crate) fn ensure_pipeline(tx: &mut Tx<'_>) -> Result<Vec<StageRow>, ApiError> {
     let school = tx.caller().school_id.clone();
     let found = store::pipeline(tx.conn(), &school)?;
     if !found.is_empty() {
@@ -175,7 +175,10 @@ fn renumber(
 }
 
 /// 422 unless every checklist key marked in `checklist` is an item of the pipeline.
-fn check_items(pipeline: &[StageRow], checklist: &BTreeMap<String, bool>) -> Result<(), ApiError> {
+pub(crate) fn check_items(
+    pipeline: &[StageRow],
+    checklist: &BTreeMap<String, bool>,
+) -> Result<(), ApiError> {
     let known: BTreeSet<String> = pipeline
         .iter()
         .flat_map(|s| s.items().into_iter().map(|i| i.key))
@@ -200,6 +203,32 @@ fn check_items(pipeline: &[StageRow], checklist: &BTreeMap<String, bool>) -> Res
             errors: unknown,
         })
     }
+}
+
+/// The stage a new applicant starts in: `stage` (an `open` or `lost` one), or the pipeline's
+/// first `open` stage.
+pub(crate) fn start_stage<'p>(
+    pipeline: &'p [StageRow],
+    stage: Option<&str>,
+) -> Result<&'p StageRow, ApiError> {
+    let found = match stage {
+        Some(key) => pipeline
+            .iter()
+            .find(|s| s.key == key)
+            .ok_or_else(|| ApiError::unprocessable_field("stage", "not_found", "no such stage"))?,
+        None => pipeline
+            .iter()
+            .find(|s| s.kind == StageKind::Open)
+            .ok_or_else(|| ApiError::Conflict("the pipeline has no open stage".into()))?,
+    };
+    if found.kind == StageKind::Won {
+        return Err(ApiError::unprocessable_field(
+            "stage",
+            "not_allowed",
+            "an applicant enters a won stage by enrolment (POST …/enroll)",
+        ));
+    }
+    Ok(found)
 }
 
 // ------------------------------------------------------------------------------------ stages
@@ -534,24 +563,7 @@ pub async fn create_applicant(
             idempotency::once(tx, &key, &body.fingerprint, |tx| {
                 let pipeline = ensure_pipeline(tx)?;
                 let input = body.value;
-                let stage = match &input.stage {
-                    Some(key) => pipeline.iter().find(|s| &s.key == key).ok_or_else(|| {
-                        ApiError::unprocessable_field("stage", "not_found", "no such stage")
-                    })?,
-                    None => pipeline
-                        .iter()
-                        .find(|s| s.kind == StageKind::Open)
-                        .ok_or_else(|| {
-                            ApiError::Conflict("the pipeline has no open stage".into())
-                        })?,
-                };
-                if stage.kind == StageKind::Won {
-                    return Err(ApiError::unprocessable_field(
-                        "stage",
-                        "not_allowed",
-                        "an applicant enters a won stage by enrolment (POST …/enroll)",
-                    ));
-                }
+                let stage = start_stage(&pipeline, input.stage.as_deref())?;
                 check_items(&pipeline, &input.checklist)?;
                 let (sub, role, now) = (tx.caller().sub.clone(), tx.caller().role, tx.now());
                 let school = tx.caller().school_id.clone();

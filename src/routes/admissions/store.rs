@@ -553,6 +553,29 @@ pub struct MoveRow {
 }
 
 impl MoveRow {
+    /// `applicant`'s entry into `stage` at `at`, by `actor`, from no stage and with no note.
+    pub fn entry(
+        applicant: &ApplicantRow,
+        stage: &str,
+        actor: &str,
+        role: Role,
+        at: NaiveDateTime,
+    ) -> MoveRow {
+        MoveRow {
+            id: ApplicantMoveId::new(),
+            school_id: applicant.school_id.clone(),
+            applicant_id: applicant.id,
+            from_stage: None,
+            to_stage: stage.to_string(),
+            note: None,
+            actor: actor.to_string(),
+            actor_role: role.as_str().to_string(),
+            moved_at: at,
+            left_at: None,
+            seconds: None,
+        }
+    }
+
     /// The wire form; a stay not yet ended is measured up to `now`.
     pub fn view(self, now: NaiveDateTime) -> StageStay {
         let seconds = self
@@ -601,22 +624,23 @@ pub fn record_move(
         .set((moves::left_at.eq(at), moves::seconds.eq(seconds)))
         .execute(c))?;
     }
-    let row = MoveRow {
-        id: ApplicantMoveId::new(),
-        school_id: school.to_string(),
-        applicant_id: applicant.id,
-        from_stage: from.map(|(stage, _)| stage.to_string()),
-        to_stage: to.to_string(),
-        note,
-        actor: actor.to_string(),
-        actor_role: role.as_str().to_string(),
-        moved_at: at,
-        left_at: None,
-        seconds: None,
-    };
+    let mut row = MoveRow::entry(applicant, to, actor, role, at);
+    row.from_stage = from.map(|(stage, _)| stage.to_string());
+    row.note = note;
     native!(conn, |c| diesel::insert_into(moves::table)
         .values(&row)
         .execute(c))?;
+    Ok(())
+}
+
+/// Records the first entries of new applicants' histories (a bulk import's batch), in
+/// multi-row statements.
+pub fn record_entries(conn: &mut DbConnection, entries: &[MoveRow]) -> QueryResult<()> {
+    for chunk in entries.chunks(crate::db::BATCH_ROWS) {
+        native!(conn, |c| diesel::insert_into(moves::table)
+            .values(chunk)
+            .execute(c))?;
+    }
     Ok(())
 }
 

@@ -13,13 +13,17 @@ use validator::Validate;
 
 use super::parse::{Cell, Column};
 use super::wire::ImportReport;
-use crate::db::schema::{families, guardian_student_links as links, guardians, students};
+use crate::db::schema::{
+    applicants, families, guardian_student_links as links, guardians, students,
+};
 use crate::db::{native, Action, Tx};
 use crate::domain::identifier;
 use crate::error::{ApiError, FieldError};
 use crate::http::check;
 use crate::http::extract::NoFields;
 use crate::ids::{FamilyId, GuardianId, StudentId};
+use crate::routes::admissions::store::{self as admissions, ApplicantRow, MoveRow};
+use crate::routes::admissions::{check_items, ensure_pipeline, start_stage, ApplicantInput};
 use crate::routes::families::store::FamilyRow;
 use crate::routes::families::FamilyInput;
 use crate::routes::guardians::store::GuardianRow;
@@ -68,10 +72,13 @@ pub trait Importer: 'static {
 
 fn field_errors(e: ApiError) -> Vec<FieldError> {
     match e {
-        ApiError::BadRequest { errors, detail } if errors.is_empty() => {
+        ApiError::BadRequest { errors, detail }
+        | ApiError::Unprocessable { errors, detail, .. }
+            if errors.is_empty() =>
+        {
             vec![FieldError::new("row", "invalid", detail)]
         }
-        ApiError::BadRequest { errors, .. } => errors,
+        ApiError::BadRequest { errors, .. } | ApiError::Unprocessable { errors, .. } => errors,
         other => vec![FieldError::new("row", "invalid", other.to_string())],
     }
 }
@@ -153,12 +160,15 @@ macro_rules! col {
         }
     };
     ($name:literal => $key:literal . $sub:literal, $doc:literal) => {
+        col!($name => $key . $sub, Cell::Text, false, $doc)
+    };
+    ($name:literal => $key:literal . $sub:literal, $cell:expr, $required:expr, $doc:literal) => {
         Column {
             name: $name,
             key: $key,
             sub: Some($sub),
-            cell: Cell::Text,
-            required: false,
+            cell: $cell,
+            required: $required,
             doc: $doc,
         }
     };
@@ -632,6 +642,154 @@ impl Importer for Links {
             }
         }
         tx.create_many(&new)?;
+        Ok(tx.flush_audit()?)
+    }
+}
+
+/// Applicants, matched by `external_id`.
+pub struct Applicants;
+
+impl Importer for Applicants {
+    type Refs = NoFields;
+    type Input = ApplicantInput;
+    const COLUMNS: &'static [Column] = &[
+        col!(
+            "external_id",
+            TEXT,
+            true,
+            "the outside system's id of the applicant (required)"
+        ),
+        col!(
+            "given_name",
+            TEXT,
+            true,
+            "the prospective student's given name (required)"
+        ),
+        col!("family_name", TEXT, true, "their family name (required)"),
+        col!("date_of_birth", TEXT, false, "YYYY-MM-DD"),
+        col!(
+            "applying_for_grade",
+            TEXT,
+            false,
+            "the grade applied for (K, 3)"
+        ),
+        col!("entry_term", TEXT, false, "the term of entry (2027-fall)"),
+        col!("guardian_name" => "guardian" . "name", TEXT, true, "the household contact's name (required)"),
+        col!("guardian_email" => "guardian" . "email", "their e-mail address"),
+        col!("guardian_phone" => "guardian" . "phone", "their phone number, E.164"),
+        col!("guardian_preferred_language" => "guardian" . "preferred_language", "BCP 47 language tag"),
+        col!("guardian_relationship" => "guardian" . "relationship", "mother, father, … as a create takes"),
+        col!("guardian_sms_opt_in" => "guardian" . "sms_opt_in", BOOL, false, "true or false (default false)"),
+        col!(
+            "source",
+            TEXT,
+            false,
+            "website, referral, open_day, event, sibling, other (default other)"
+        ),
+        col!(
+            "stage",
+            TEXT,
+            false,
+            "a new applicant's stage key (default the first open stage)"
+        ),
+        col!(
+            "assignee",
+            TEXT,
+            false,
+            "the owning member of staff (token sub)"
+        ),
+        col!("notes", TEXT, false, "staff notes"),
+        col!(
+            "checklist",
+            Cell::Keys,
+            false,
+            "keys of the checklist items done, separated by spaces"
+        ),
+    ];
+    const REF_KEYS: &'static [&'static str] = &[];
+
+    fn prepare(map: &mut Map<String, Value>) -> Vec<FieldError> {
+        require_external_id(map)
+    }
+
+    fn key(row: &Spooled<NoFields, ApplicantInput>) -> String {
+        row.input.external_id.clone().unwrap_or_default()
+    }
+
+    fn apply(
+        tx: &mut Tx<'_>,
+        batch: Vec<Spooled<NoFields, ApplicantInput>>,
+        report: &mut ImportReport,
+    ) -> Result<(), ApiError> {
+        let pipeline = ensure_pipeline(tx)?;
+        let caller = tx.caller();
+        let (school, sub, role) = (caller.school_id.clone(), caller.sub.clone(), caller.role);
+        let now = tx.now();
+        let ids: Vec<String> = batch.iter().map(Self::key).collect();
+        let found: Vec<ApplicantRow> = native!(tx.conn(), |c| applicants::table
+            .filter(applicants::school_id.eq(&school))
+            .filter(applicants::external_id.eq_any(&ids))
+            .filter(applicants::archived_at.is_null())
+            .select(ApplicantRow::as_select())
+            .load(c))?;
+        let mut found: HashMap<String, ApplicantRow> = found
+            .into_iter()
+            .filter_map(|r| Some((r.external_id.clone()?, r)))
+            .collect();
+        let (mut new, mut entries) = (Vec::new(), Vec::new());
+        for row in batch {
+            let mut input = row.input;
+            if let Err(e) = check_items(&pipeline, &input.checklist) {
+                report.fail(row.line, field_errors(e));
+                continue;
+            }
+            match found.remove(&input.external_id.clone().unwrap_or_default()) {
+                Some(current) => {
+                    // As a merge patch: moves are made by transitions, not by an import.
+                    match &input.stage {
+                        Some(stage) if *stage != current.stage => {
+                            report.fail(
+                                row.line,
+                                vec![FieldError::new(
+                                    "stage",
+                                    "immutable",
+                                    format!(
+                                        "the applicant is in stage {}: an import does not move \
+                                         applicants (POST …/transitions does)",
+                                        current.stage
+                                    ),
+                                )],
+                            );
+                            continue;
+                        }
+                        _ => input.stage = Some(current.stage.clone()),
+                    }
+                    // Unmarking an item that is not done changes nothing: compare what is done.
+                    input.checklist.retain(|_, done| *done);
+                    if current.input() == input {
+                        report.unchanged += 1;
+                    } else {
+                        tx.revise(&current, Action::Update, |r| r.set(input, &sub, now))?;
+                        report.updated += 1;
+                    }
+                }
+                None => {
+                    let stage = match start_stage(&pipeline, input.stage.as_deref()) {
+                        Ok(stage) => stage.key.clone(),
+                        Err(e) => {
+                            report.fail(row.line, field_errors(e));
+                            continue;
+                        }
+                    };
+                    let applicant = ApplicantRow::new(&school, input, &stage, &sub, now);
+                    entries.push(MoveRow::entry(&applicant, &stage, &sub, role, now));
+                    new.push(applicant);
+                    report.created += 1;
+                }
+            }
+        }
+        tx.create_many(&new)?;
+        admissions::record_entries(tx.conn(), &entries)?;
         Ok(tx.flush_audit()?)
     }
 }

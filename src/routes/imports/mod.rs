@@ -41,7 +41,8 @@ pub(crate) fn configure(cfg: &mut impl crate::routes::Register) {
     cfg.service(import_families)
         .service(import_guardians)
         .service(import_students)
-        .service(import_links);
+        .service(import_links)
+        .service(import_applicants);
 }
 
 /// The body's format.
@@ -448,4 +449,25 @@ import_endpoint!(
      (required), `relationship`, `legal_guardian`, `lives_with`, `emergency_contact`, \
      `contact_priority`, `can_view_records`, `contact_restricted`, `starts_on`, `ends_on`.\n\n\
      Answers, modes and dry run as for families. Scope: `imports:write`."
+);
+
+import_endpoint!(
+    import_applicants,
+    kinds::Applicants,
+    "/v1/imports/applicants",
+    "Import admissions applicants",
+    "Upserts applicants by `external_id` within the school (inquiries \
+     gathered elsewhere: a web form, an open day's sign-up sheet, another admissions system). \
+     NDJSON rows take the fields of an applicant's create (`ApplicantInput`), `external_id` \
+     required. CSV columns: `external_id` (required), `given_name` (required), `family_name` \
+     (required), `date_of_birth`, `applying_for_grade`, `entry_term`, `guardian_name` \
+     (required), `guardian_email`, `guardian_phone`, `guardian_preferred_language`, \
+     `guardian_relationship`, `guardian_sms_opt_in`, `source`, `stage`, `assignee`, `notes`, \
+     `checklist` (keys of the items done, separated by spaces).\n\nA new applicant starts in \
+     `stage` (an `open` or `lost` stage; default the pipeline's first open stage) and its \
+     history begins there, as a create's does. An import does not move a stored applicant: a \
+     row naming another stage than the one it is in is a failed row (moves are made by \
+     `POST /v1/admissions/applicants/{id}/transitions`); a row without `stage` keeps it. A \
+     school without a pipeline gets the default one.\n\nAnswers, modes and dry run as for \
+     families. Scope: `imports:write`."
 );

@@ -83,6 +83,9 @@ pub enum Cell {
     Bool,
     /// A whole number; anything else is passed on as text.
     Int,
+    /// Keys separated by spaces or commas, each set to `true` in an object
+    /// (`"visit_booked form_received"` → `{"visit_booked": true, "form_received": true}`).
+    Keys,
 }
 
 /// A column of an import's CSV form.
@@ -300,6 +303,12 @@ impl Rows for CsvRows {
                 Cell::Int => text
                     .parse::<i64>()
                     .map_or_else(|_| Value::String(text.to_string()), Value::from),
+                Cell::Keys => Value::Object(
+                    text.split([' ', ','])
+                        .filter(|k| !k.is_empty())
+                        .map(|k| (k.to_string(), Value::Bool(true)))
+                        .collect(),
+                ),
                 _ => Value::String(text.to_string()),
             };
             match column.sub {
