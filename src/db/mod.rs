@@ -17,6 +17,7 @@
 mod backend;
 pub mod schema;
 pub mod types;
+pub mod update;
 mod write;
 mod writer;
 

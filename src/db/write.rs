@@ -512,13 +512,14 @@ macro_rules! stored_in {
             expected: i64,
         ) -> diesel::QueryResult<usize> {
             use diesel::prelude::*;
-            $crate::db::native!(conn, |c| diesel::update(
-                $table::table
-                    .filter($table::school_id.eq(&self.school_id))
-                    .filter($table::id.eq(&self.id))
-                    .filter($table::version.eq(expected)),
+            $crate::db::native!(conn, |c| $crate::db::update::update(
+                $table::table,
+                self,
+                $table::school_id
+                    .eq(&self.school_id)
+                    .and($table::id.eq(&self.id))
+                    .and($table::version.eq(expected)),
             )
-            .set(self)
             .execute(c))
         }
     };

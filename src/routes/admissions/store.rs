@@ -615,13 +615,14 @@ pub fn record_move(
     if let Some((_, since)) = from {
         // The stay being left is the applicant's one open entry, entered at `since`.
         let seconds = (at - since).num_seconds().max(0);
-        native!(conn, |c| diesel::update(
-            moves::table
-                .filter(moves::school_id.eq(school))
-                .filter(moves::applicant_id.eq(applicant.id))
-                .filter(moves::left_at.is_null())
+        native!(conn, |c| crate::db::update::update(
+            moves::table,
+            (moves::left_at.eq(at), moves::seconds.eq(seconds)),
+            moves::school_id
+                .eq(school)
+                .and(moves::applicant_id.eq(applicant.id))
+                .and(moves::left_at.is_null()),
         )
-        .set((moves::left_at.eq(at), moves::seconds.eq(seconds)))
         .execute(c))?;
     }
     let mut row = MoveRow::entry(applicant, to, actor, role, at);
