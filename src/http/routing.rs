@@ -6,7 +6,6 @@
 use actix_web::dev::ResourceDef;
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde_json::Value;
-use utoipa::openapi::OpenApi;
 
 use crate::error::{ApiError, FieldError};
 use crate::AppState;
@@ -31,10 +30,10 @@ struct Route {
 pub struct RouteTable(Vec<Route>);
 
 impl RouteTable {
-    /// Builds the table from the spec's paths.
-    pub fn from_openapi(api: &OpenApi) -> Self {
+    /// Builds the table from the document's `paths`.
+    pub fn from_paths(paths: &Value) -> Self {
         let mut routes = Vec::new();
-        let Ok(Value::Object(paths)) = serde_json::to_value(&api.paths.paths) else {
+        let Value::Object(paths) = paths else {
             return RouteTable(routes);
         };
         for (path, item) in paths {
