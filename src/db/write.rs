@@ -148,7 +148,8 @@ pub trait Record: Clone {
     fn bump(&mut self, now: NaiveDateTime);
     /// Inserts the row.
     fn insert(&self, conn: &mut DbConnection) -> QueryResult<usize>;
-    /// Inserts rows, in one multi-row statement where the row type has one (`stored_in!`).
+    /// Inserts rows: in multi-row statements of `BATCH_ROWS` on SQLite, by one `COPY` on
+    /// PostgreSQL (`stored_in!`).
     fn insert_many(rows: &[Self], conn: &mut DbConnection) -> QueryResult<usize>
     where
         Self: Sized,
@@ -185,7 +186,7 @@ struct AuditRow {
 }
 
 /// A change record waiting for its sequence number.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 struct PendingChange {
     resource_type: ResourceType,
     resource_id: String,
@@ -215,7 +216,13 @@ pub struct Tx<'a> {
     ctx: &'a WriteContext,
     audit: Vec<AuditRow>,
     changes: Vec<PendingChange>,
+    /// The change records set aside in a temporary file (a bulk import's), and how many.
+    spilled: Option<(std::io::BufWriter<std::fs::File>, usize)>,
 }
+
+/// Change records held in memory before `flush` sets them aside in a temporary file: a bulk
+/// import writes hundreds of thousands, which take their sequence numbers only at the end.
+const SPILL_AFTER: usize = 2048;
 
 impl<'a> Tx<'a> {
     fn new(conn: &'a mut DbConnection, ctx: &'a WriteContext) -> Self {
@@ -224,6 +231,7 @@ impl<'a> Tx<'a> {
             ctx,
             audit: Vec::new(),
             changes: Vec::new(),
+            spilled: None,
         }
     }
 
@@ -269,21 +277,40 @@ impl<'a> Tx<'a> {
     /// created like a single `create`. The audit events collected so far are written out at
     /// once, so an import of many rows does not hold them all in memory.
     pub fn create_many<R: Record>(&mut self, rows: &[R]) -> Result<(), ApiError> {
-        for chunk in rows.chunks(BATCH_ROWS) {
-            R::insert_many(chunk, self.conn)?;
-        }
+        R::insert_many(rows, self.conn)?;
         for row in rows {
             self.note(Action::Create, row, Operation::Create);
         }
-        self.flush_audit()?;
-        Ok(())
+        self.flush()
     }
 
     /// Writes out the audit events collected so far (they are written at the end otherwise).
-    /// Change records wait for the end: their sequence numbers are taken just before the commit.
-    pub fn flush_audit(&mut self) -> QueryResult<()> {
+    /// Change records wait for the end, since their sequence numbers are taken just before the
+    /// commit; past `SPILL_AFTER` of them they wait in a temporary file, so that a write of any
+    /// size holds a bounded number in memory.
+    pub fn flush(&mut self) -> Result<(), ApiError> {
         insert_audit(self.conn, &self.audit)?;
         self.audit.clear();
+        if self.changes.len() >= SPILL_AFTER {
+            self.spill().map_err(ApiError::internal)?;
+        }
+        Ok(())
+    }
+
+    /// Appends the change records held in memory to the temporary file, one JSON line each.
+    fn spill(&mut self) -> std::io::Result<()> {
+        use std::io::Write;
+        let (out, count) = match &mut self.spilled {
+            Some(spilled) => spilled,
+            None => self
+                .spilled
+                .insert((std::io::BufWriter::new(tempfile::tempfile()?), 0)),
+        };
+        for change in self.changes.drain(..) {
+            serde_json::to_writer(&mut *out, &change)?;
+            out.write_all(b"\n")?;
+            *count += 1;
+        }
         Ok(())
     }
 
@@ -392,22 +419,39 @@ impl<'a> Tx<'a> {
     /// Appends the collected audit events and change records. The change records take their
     /// sequence numbers last, just before the commit, so the lock that orders them (PostgreSQL)
     /// is held as briefly as possible.
-    fn finish(self) -> QueryResult<()> {
+    fn finish(self) -> Result<(), ApiError> {
+        use std::io::{BufRead, Seek};
         let Tx {
             conn,
             ctx,
             audit,
             changes,
+            spilled,
         } = self;
         insert_audit(conn, &audit)?;
-        if changes.is_empty() {
+        // The records set aside first (they were noted first), then those still in memory.
+        let (set_aside, spilled) = match spilled {
+            Some((out, count)) => {
+                let mut file = out.into_inner().map_err(ApiError::internal)?;
+                file.rewind().map_err(ApiError::internal)?;
+                (Some(std::io::BufReader::new(file)), count)
+            }
+            None => (None, 0),
+        };
+        let count = (spilled + changes.len()) as i64;
+        if count == 0 {
             return Ok(());
         }
+        let set_aside = set_aside.into_iter().flat_map(|r| r.lines()).map(|line| {
+            let line = line.map_err(ApiError::internal)?;
+            serde_json::from_str::<PendingChange>(&line).map_err(ApiError::internal)
+        });
+        let all = set_aside.chain(changes.into_iter().map(Ok));
         let school = &ctx.caller.school_id;
-        let count = changes.len() as i64;
         let last = backend::take_sequence_numbers(conn, school, count)?;
-        let mut rows = Vec::with_capacity(changes.len().min(BATCH_ROWS));
-        for (seq, change) in (last - count + 1..).zip(changes) {
+        let mut rows = Vec::with_capacity((count as usize).min(BATCH_ROWS));
+        for (seq, change) in (last - count + 1..).zip(all) {
+            let change = change?;
             rows.push(ChangeRow {
                 school_id: school.clone(),
                 seq,
@@ -423,7 +467,7 @@ impl<'a> Tx<'a> {
                 rows.clear();
             }
         }
-        insert_changes(conn, &rows)
+        Ok(insert_changes(conn, &rows)?)
     }
 }
 
@@ -442,10 +486,19 @@ fn insert_audit(conn: &mut DbConnection, rows: &[AuditRow]) -> QueryResult<()> {
         }
         return Ok(());
     }
-    for chunk in rows.chunks(BATCH_ROWS) {
-        native!(conn, |c| diesel::insert_into(audit_events::table)
-            .values(chunk)
-            .execute(c))?;
+    match conn {
+        DbConnection::Sqlite(c) => {
+            for chunk in rows.chunks(BATCH_ROWS) {
+                diesel::insert_into(audit_events::table)
+                    .values(chunk)
+                    .execute(c)?;
+            }
+        }
+        DbConnection::Postgresql(c) => {
+            diesel::copy_from(audit_events::table)
+                .from_insertable(rows)
+                .execute(c)?;
+        }
     }
     Ok(())
 }
@@ -460,10 +513,19 @@ fn insert_changes(conn: &mut DbConnection, rows: &[ChangeRow]) -> QueryResult<()
         }
         return Ok(());
     }
-    for chunk in rows.chunks(BATCH_ROWS) {
-        native!(conn, |c| diesel::insert_into(changes::table)
-            .values(chunk)
-            .execute(c))?;
+    match conn {
+        DbConnection::Sqlite(c) => {
+            for chunk in rows.chunks(BATCH_ROWS) {
+                diesel::insert_into(changes::table)
+                    .values(chunk)
+                    .execute(c)?;
+            }
+        }
+        DbConnection::Postgresql(c) => {
+            diesel::copy_from(changes::table)
+                .from_insertable(rows)
+                .execute(c)?;
+        }
     }
     Ok(())
 }
@@ -501,9 +563,20 @@ macro_rules! stored_in {
             conn: &mut $crate::db::DbConnection,
         ) -> diesel::QueryResult<usize> {
             use diesel::prelude::*;
-            $crate::db::native!(conn, |c| diesel::insert_into($table::table)
-                .values(rows)
-                .execute(c))
+            match conn {
+                $crate::db::DbConnection::Sqlite(c) => {
+                    let mut n = 0;
+                    for chunk in rows.chunks($crate::db::BATCH_ROWS) {
+                        n += diesel::insert_into($table::table)
+                            .values(chunk)
+                            .execute(c)?;
+                    }
+                    Ok(n)
+                }
+                $crate::db::DbConnection::Postgresql(c) => diesel::copy_from($table::table)
+                    .from_insertable(rows)
+                    .execute(c),
+            }
         }
 
         fn save(

@@ -257,7 +257,7 @@ impl Importer for Families {
             }
         }
         tx.create_many(&new)?;
-        Ok(tx.flush_audit()?)
+        Ok(tx.flush()?)
     }
 }
 
@@ -373,7 +373,7 @@ impl Importer for Guardians {
             }
         }
         tx.create_many(&new)?;
-        Ok(tx.flush_audit()?)
+        Ok(tx.flush()?)
     }
 }
 
@@ -472,7 +472,7 @@ impl Importer for Students {
             }
         }
         tx.create_many(&new)?;
-        Ok(tx.flush_audit()?)
+        Ok(tx.flush()?)
     }
 }
 
@@ -642,7 +642,7 @@ impl Importer for Links {
             }
         }
         tx.create_many(&new)?;
-        Ok(tx.flush_audit()?)
+        Ok(tx.flush()?)
     }
 }
 
@@ -790,6 +790,6 @@ impl Importer for Applicants {
         }
         tx.create_many(&new)?;
         admissions::record_entries(tx.conn(), &entries)?;
-        Ok(tx.flush_audit()?)
+        Ok(tx.flush()?)
     }
 }
