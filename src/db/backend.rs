@@ -57,3 +57,17 @@ fn highest(c: &mut diesel::SqliteConnection, school: &str) -> QueryResult<i64> {
         .first::<Option<i64>>(c)?
         .unwrap_or(0))
 }
+
+/// Has PostgreSQL plan every statement of the current transaction with the tables as they are
+/// now (no-op on SQLite). A bulk import reads the tables it is filling: a prepared statement's
+/// generic plan, made while a table was still small, scans it whole for every batch (an import
+/// of 100,000 families into an empty school took 104 s so, 8 s with fresh plans).
+pub fn plan_each_statement(conn: &mut DbConnection) -> QueryResult<()> {
+    match conn {
+        DbConnection::Sqlite(_) => Ok(()),
+        DbConnection::Postgresql(c) => diesel::connection::SimpleConnection::batch_execute(
+            c,
+            "SET LOCAL plan_cache_mode = force_custom_plan",
+        ),
+    }
+}

@@ -235,6 +235,7 @@ async fn import<K: Importer>(
                     return Ok(Outcome::Replay(replay.body));
                 }
             }
+            crate::db::plan_each_statement(tx.conn())?;
             write_rows::<K>(tx, file, &mut report)?;
             if dry_run || (mode == ImportMode::AllOrNothing && report.failed > 0) {
                 // Roll everything back, keeping the report to answer with.
