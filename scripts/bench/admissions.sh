@@ -22,6 +22,7 @@
 #   BENCH_CONNECTIONS   wrk connections (default 32)
 #   BENCH_PORT          port on 127.0.0.1 (default 18090)
 #   BENCH_SKIP_BUILD    1 = use the existing release binary
+#   BENCH_CEILING       the ceiling script, or "skip" (default ../shared/bench/ceiling.sh)
 #   CARGO_TARGET_DIR    where cargo builds Liaison (default ./target)
 # It reports; it exits non-zero only when the benchmark itself cannot run.
 set -euo pipefail
@@ -90,6 +91,23 @@ LIAISON_JWT_SECRET=$(python3 -c 'import secrets; print(secrets.token_hex(20))')
 export LIAISON_JWT_SECRET LIAISON_BIND="127.0.0.1:$PORT" RUST_LOG=warn
 TOKEN=$("$BIN" token --role admin --school "$SCHOOL" --ttl 2h)
 
+# The machine's ceiling, measured in the same run so the figures can be read as ratios.
+CEILING=${BENCH_CEILING:-$ROOT/../shared/bench/ceiling.sh}
+if [[ $CEILING != skip && ! -e $CEILING ]]; then # in a git worktree, beside the main checkout
+  common=$(git -C "$ROOT" rev-parse --path-format=absolute --git-common-dir 2>/dev/null || true)
+  [[ -z $common ]] || CEILING="$(dirname "$common")/../shared/bench/ceiling.sh"
+fi
+CEILING_OUT=
+if [[ $CEILING != skip ]]; then
+  if [[ -x $CEILING ]]; then
+    log "ceiling: $CEILING"
+    CEILING_OUT=$(env -u CARGO_TARGET_DIR "$CEILING" 2>"$DIR/ceiling.err") ||
+      { log "WARNING: the ceiling failed"; tail -n 20 "$DIR/ceiling.err" >&2; CEILING_OUT=; }
+  else
+    log "WARNING: no ceiling script at $CEILING"
+  fi
+fi
+
 declare -A RESULT
 for b in "${BACKENDS[@]}"; do
   if [[ $b == sqlite ]]; then
@@ -140,3 +158,7 @@ for b in "${BACKENDS[@]}"; do
     printf '  %-22s %s\n' "$name" "${RESULT[$b:$name]}"
   done
 done
+if [[ -n $CEILING_OUT ]]; then
+  echo "ceiling (same run):"
+  sed 's/^/  /' <<<"$CEILING_OUT"
+fi

@@ -99,7 +99,7 @@ fi
 import() { # kind format
   local kind=$1 format=$2 type
   [[ $format = csv ]] && type=text/csv || type=application/x-ndjson
-  curl -s -o "$DIR/answer.json" -w '%{time_total} %{http_code}' -X POST \
+  curl -s -o "$DIR/answer.json" -w '%{time_total} %{http_code}\n' -X POST \
     -H "authorization: Bearer $TOKEN" -H "content-type: $type" \
     --data-binary "@$DIR/data/$kind.$format" "$HOST/v1/imports/$kind"
 }

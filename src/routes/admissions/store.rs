@@ -32,7 +32,7 @@ pub struct StageRow {
     pub name: String,
     pub position: i32,
     pub kind: StageKind,
-    pub checklist: String,
+    pub checklist: Checklist,
     pub version: i64,
     #[diesel(deserialize_as = crate::db::types::Stamp)]
     pub created_at: NaiveDateTime,
@@ -64,10 +64,30 @@ impl Archivable for StageRow {
     }
 }
 
-/// A checklist as stored: JSON.
-fn items_text(items: &[ChecklistEntry]) -> String {
-    serde_json::to_string(items).unwrap_or_else(|_| "[]".into())
+/// A stage's checklist items, stored as a JSON array and parsed once as the row is read: a
+/// transition lays out every stage's items twice (the rules, the applicant's view).
+#[derive(
+    Debug, Clone, PartialEq, Eq, diesel::expression::AsExpression, diesel::deserialize::FromSqlRow,
+)]
+#[diesel(sql_type = diesel::sql_types::Text)]
+pub struct Checklist(pub Vec<ChecklistEntry>);
+
+impl Checklist {
+    fn text(&self) -> String {
+        serde_json::to_string(&self.0).unwrap_or_else(|_| "[]".into())
+    }
+
+    fn parse(text: &str) -> Option<Checklist> {
+        serde_json::from_str(text).ok().map(Checklist)
+    }
 }
+
+crate::db::types::text_sql!(
+    Checklist,
+    "stage checklist",
+    owned = text,
+    from = Checklist::parse
+);
 
 impl StageRow {
     /// A new stage of `school` at version 1 at `position`.
@@ -79,7 +99,7 @@ impl StageRow {
             name: String::new(),
             position,
             kind: StageKind::Open,
-            checklist: "[]".into(),
+            checklist: Checklist(Vec::new()),
             version: 1,
             created_at: now,
             updated_at: now,
@@ -92,7 +112,7 @@ impl StageRow {
 
     /// The checklist items.
     pub fn items(&self) -> Vec<ChecklistEntry> {
-        serde_json::from_str(&self.checklist).unwrap_or_default()
+        self.checklist.0.clone()
     }
 
     /// The fields a client sets, as they stand.
@@ -110,7 +130,7 @@ impl StageRow {
     pub fn set(&mut self, input: StageInput) {
         self.name = input.name;
         self.kind = input.kind;
-        self.checklist = items_text(&input.checklist);
+        self.checklist = Checklist(input.checklist);
     }
 
     /// The stage as the pipeline's rules see it.
@@ -398,19 +418,16 @@ impl ApplicantRow {
         let done = self.done();
         let checklist = pipeline
             .iter()
-            .flat_map(|s| {
-                let stage = s.key.clone();
-                s.items().into_iter().map(move |i| (stage.clone(), i))
-            })
+            .flat_map(|s| s.checklist.0.iter().map(move |item| (&s.key, item)))
             .map(|(stage, item)| {
                 let state = done.get(&item.key);
                 ChecklistState {
-                    stage,
+                    stage: stage.clone(),
                     done: state.is_some(),
                     done_at: state.map(|d| d.done_at),
                     done_by: state.map(|d| d.done_by.clone()),
-                    key: item.key,
-                    label: item.label,
+                    key: item.key.clone(),
+                    label: item.label.clone(),
                     required: item.required,
                 }
             })
