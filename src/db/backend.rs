@@ -71,3 +71,18 @@ pub fn plan_each_statement(conn: &mut DbConnection) -> QueryResult<()> {
         ),
     }
 }
+
+/// Refreshes PostgreSQL's statistics of `tables` (no-op on SQLite), counting the rows this
+/// transaction has written. Without statistics the planner takes a lookup of a batch's external
+/// ids (`external_id = ANY(…)`, 500 values) to match most of the table and scans it whole: a
+/// bulk import into a new school, whose tables grow inside the import's own transaction, got
+/// slower with every batch.
+pub fn refresh_statistics(conn: &mut DbConnection, tables: &[&str]) -> QueryResult<()> {
+    match conn {
+        DbConnection::Sqlite(_) => Ok(()),
+        DbConnection::Postgresql(c) => diesel::connection::SimpleConnection::batch_execute(
+            c,
+            &format!("ANALYZE {}", tables.join(", ")),
+        ),
+    }
+}

@@ -54,6 +54,8 @@ pub trait Importer: 'static {
     const COLUMNS: &'static [Column];
     /// The keys of `Refs` in a row.
     const REF_KEYS: &'static [&'static str];
+    /// The tables a batch looks rows up in: the one written, then the parents'.
+    const TABLES: &'static [&'static str];
     /// Adjusts a row before it is checked; the problems found.
     fn prepare(map: &mut Map<String, Value>) -> Vec<FieldError>;
     /// Checks beyond the create's body (those its handler makes).
@@ -216,6 +218,7 @@ impl Importer for Families {
         col!("notes", TEXT, false, "staff notes"),
     ];
     const REF_KEYS: &'static [&'static str] = &[];
+    const TABLES: &'static [&'static str] = &["families"];
 
     fn prepare(map: &mut Map<String, Value>) -> Vec<FieldError> {
         require_external_id(map)
@@ -317,6 +320,7 @@ impl Importer for Guardians {
         ),
     ];
     const REF_KEYS: &'static [&'static str] = &["family_external_id"];
+    const TABLES: &'static [&'static str] = &["guardians", "families"];
 
     fn prepare(map: &mut Map<String, Value>) -> Vec<FieldError> {
         require_external_id(map)
@@ -416,6 +420,7 @@ impl Importer for Students {
         col!("has_iep", BOOL, false, "true or false (default false)"),
     ];
     const REF_KEYS: &'static [&'static str] = &["family_external_id"];
+    const TABLES: &'static [&'static str] = &["students", "families"];
 
     fn prepare(map: &mut Map<String, Value>) -> Vec<FieldError> {
         require_external_id(map)
@@ -545,6 +550,7 @@ impl Importer for Links {
         col!("ends_on", TEXT, false, "YYYY-MM-DD, not before starts_on"),
     ];
     const REF_KEYS: &'static [&'static str] = &["student_external_id", "guardian_external_id"];
+    const TABLES: &'static [&'static str] = &["guardian_student_links", "students", "guardians"];
 
     fn prepare(map: &mut Map<String, Value>) -> Vec<FieldError> {
         // The create's body names the guardian by Liaison id; an import row names it by
@@ -707,6 +713,7 @@ impl Importer for Applicants {
         ),
     ];
     const REF_KEYS: &'static [&'static str] = &[];
+    const TABLES: &'static [&'static str] = &["applicants"];
 
     fn prepare(map: &mut Map<String, Value>) -> Vec<FieldError> {
         require_external_id(map)

@@ -37,6 +37,9 @@ pub const DEFAULT_MAX_BYTES: usize = 100 * 1024 * 1024;
 /// Rows written per batch: one lookup of their external ids, one multi-row insert.
 const BATCH: usize = 500;
 
+/// Rows written before PostgreSQL's statistics of the written table are first taken again.
+const ANALYZE_FIRST: u64 = 2000;
+
 pub(crate) fn configure(cfg: &mut impl crate::routes::Register) {
     cfg.service(import_families)
         .service(import_guardians)
@@ -133,6 +136,10 @@ fn write_rows<K: Importer>(
 ) -> Result<(), ApiError> {
     let mut batch: Vec<Spooled<K::Refs, K::Input>> = Vec::with_capacity(BATCH);
     let mut keys = std::collections::HashSet::with_capacity(BATCH);
+    // PostgreSQL's statistics, taken again each time the rows written have doubled (the
+    // tables grow inside this transaction); the parents' once, at the start.
+    crate::db::refresh_statistics(tx.conn(), K::TABLES)?;
+    let mut analyzed_at = ANALYZE_FIRST;
     for line in BufReader::with_capacity(64 * 1024, file).lines() {
         let line = line.map_err(ApiError::internal)?;
         let row: Spooled<K::Refs, K::Input> =
@@ -141,6 +148,10 @@ fn write_rows<K: Importer>(
         if batch.len() == BATCH || keys.contains(&key) {
             K::apply(tx, std::mem::take(&mut batch), report)?;
             keys.clear();
+            if report.created + report.updated >= analyzed_at {
+                crate::db::refresh_statistics(tx.conn(), &K::TABLES[..1])?;
+                analyzed_at *= 2;
+            }
         }
         keys.insert(key);
         batch.push(row);
