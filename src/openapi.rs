@@ -554,29 +554,35 @@ pub fn document() -> Document {
 /// builds from the handlers.
 const COMMITTED: &str = include_str!("../openapi/v1.json");
 
-/// What the server keeps of the document: its compact JSON and the route table derived from it.
+/// What the server keeps of the document: its JSON and the route table derived from it.
 /// Both are made from the committed file: building the document from the handlers at startup
 /// (utoipa's tree of every path and schema, then its serialization) raised the server's peak
 /// RSS by some 35 MiB that the allocator kept for the life of the process.
 struct Built {
-    json: String,
+    json: &'static str,
     routes: RouteTable,
 }
 
 fn built() -> &'static Built {
+    /// The part of the document the route table is made from; the rest is skipped unread
+    /// (a tree of the whole document was several MiB at its peak).
+    #[derive(serde::Deserialize)]
+    struct Paths {
+        paths: Value,
+    }
     static BUILT: std::sync::OnceLock<Built> = std::sync::OnceLock::new();
     BUILT.get_or_init(|| {
-        let doc: Value = serde_json::from_str(COMMITTED).unwrap_or_default();
+        let paths = serde_json::from_str::<Paths>(COMMITTED).map_or(Value::Null, |d| d.paths);
         Built {
-            json: serde_json::to_string(&doc).unwrap_or_default(),
-            routes: RouteTable::from_paths(&doc["paths"]),
+            json: COMMITTED,
+            routes: RouteTable::from_paths(&paths),
         }
     })
 }
 
-/// The document as compact JSON, as `/v1/openapi.json` serves it; serialized once per process.
+/// The document as `/v1/openapi.json` serves it: the committed file.
 pub fn json() -> &'static str {
-    &built().json
+    built().json
 }
 
 /// The route table of the document's paths; built once per process.
