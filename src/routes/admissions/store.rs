@@ -27,6 +27,7 @@ use crate::routes::{contains_pattern, utc};
 #[diesel(table_name = stages, treat_none_as_null = true, treat_none_as_default_value = false)]
 pub struct StageRow {
     pub id: StageId,
+    #[diesel(skip_update)]
     pub school_id: String,
     pub key: String,
     pub name: String,
@@ -35,6 +36,7 @@ pub struct StageRow {
     pub checklist: Checklist,
     pub version: i64,
     #[diesel(deserialize_as = crate::db::types::Stamp)]
+    #[diesel(skip_update)]
     pub created_at: NaiveDateTime,
     #[diesel(deserialize_as = crate::db::types::Stamp)]
     pub updated_at: NaiveDateTime,
@@ -217,6 +219,7 @@ pub struct Done {
 #[diesel(table_name = applicants, treat_none_as_null = true, treat_none_as_default_value = false)]
 pub struct ApplicantRow {
     pub id: ApplicantId,
+    #[diesel(skip_update)]
     pub school_id: String,
     pub external_id: Option<String>,
     pub given_name: String,
@@ -244,6 +247,7 @@ pub struct ApplicantRow {
     pub guardian_id: Option<GuardianId>,
     pub version: i64,
     #[diesel(deserialize_as = crate::db::types::Stamp)]
+    #[diesel(skip_update)]
     pub created_at: NaiveDateTime,
     #[diesel(deserialize_as = crate::db::types::Stamp)]
     pub updated_at: NaiveDateTime,

@@ -21,6 +21,7 @@ use crate::routes::utc;
 #[diesel(table_name = clients, treat_none_as_null = true, treat_none_as_default_value = false)]
 pub struct ClientRow {
     pub id: ClientId,
+    #[diesel(skip_update)]
     pub school_id: String,
     pub name: String,
     pub role: ClientRole,
@@ -29,6 +30,7 @@ pub struct ClientRow {
     pub created_by: String,
     pub version: i64,
     #[diesel(deserialize_as = crate::db::types::Stamp)]
+    #[diesel(skip_update)]
     pub created_at: NaiveDateTime,
     #[diesel(deserialize_as = crate::db::types::Stamp)]
     pub updated_at: NaiveDateTime,

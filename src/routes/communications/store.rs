@@ -21,6 +21,7 @@ use crate::routes::{admissions, families, guardians, links, utc};
 #[diesel(table_name = comms, treat_none_as_null = true, treat_none_as_default_value = false)]
 pub struct CommunicationRow {
     pub id: CommunicationId,
+    #[diesel(skip_update)]
     pub school_id: String,
     pub family_id: Option<FamilyId>,
     pub student_id: Option<StudentId>,
@@ -47,6 +48,7 @@ pub struct CommunicationRow {
     pub acknowledged_by: Option<String>,
     pub version: i64,
     #[diesel(deserialize_as = crate::db::types::Stamp)]
+    #[diesel(skip_update)]
     pub created_at: NaiveDateTime,
     #[diesel(deserialize_as = crate::db::types::Stamp)]
     pub updated_at: NaiveDateTime,

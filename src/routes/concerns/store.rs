@@ -22,6 +22,7 @@ use crate::routes::utc;
 #[diesel(table_name = concerns, treat_none_as_null = true, treat_none_as_default_value = false)]
 pub struct ConcernRow {
     pub id: ConcernId,
+    #[diesel(skip_update)]
     pub school_id: String,
     pub family_id: FamilyId,
     pub student_id: Option<StudentId>,
@@ -45,6 +46,7 @@ pub struct ConcernRow {
     pub satisfaction: Option<i32>,
     pub version: i64,
     #[diesel(deserialize_as = crate::db::types::Stamp)]
+    #[diesel(skip_update)]
     pub created_at: NaiveDateTime,
     #[diesel(deserialize_as = crate::db::types::Stamp)]
     pub updated_at: NaiveDateTime,

@@ -58,6 +58,7 @@ macro_rules! record {
 #[diesel(table_name = events, treat_none_as_null = true, treat_none_as_default_value = false)]
 pub struct EventRow {
     pub id: EventId,
+    #[diesel(skip_update)]
     pub school_id: String,
     pub kind: EventType,
     pub title: String,
@@ -82,6 +83,7 @@ pub struct EventRow {
     pub places_taken: i32,
     pub version: i64,
     #[diesel(deserialize_as = crate::db::types::Stamp)]
+    #[diesel(skip_update)]
     pub created_at: NaiveDateTime,
     #[diesel(deserialize_as = crate::db::types::Stamp)]
     pub updated_at: NaiveDateTime,
@@ -483,6 +485,7 @@ pub fn free_place(conn: &mut DbConnection, event: &EventRow) -> QueryResult<()> 
 #[diesel(table_name = rsvps, treat_none_as_null = true, treat_none_as_default_value = false)]
 pub struct RsvpRow {
     pub id: RsvpId,
+    #[diesel(skip_update)]
     pub school_id: String,
     pub event_id: EventId,
     pub family_id: FamilyId,
@@ -499,6 +502,7 @@ pub struct RsvpRow {
     pub waitlisted_at: Option<NaiveDateTime>,
     pub version: i64,
     #[diesel(deserialize_as = crate::db::types::Stamp)]
+    #[diesel(skip_update)]
     pub created_at: NaiveDateTime,
     #[diesel(deserialize_as = crate::db::types::Stamp)]
     pub updated_at: NaiveDateTime,
@@ -667,6 +671,7 @@ pub fn family_rsvps(
 #[diesel(table_name = attendance, treat_none_as_null = true, treat_none_as_default_value = false)]
 pub struct AttendanceRow {
     pub id: AttendanceId,
+    #[diesel(skip_update)]
     pub school_id: String,
     pub event_id: EventId,
     pub family_id: FamilyId,
@@ -676,6 +681,7 @@ pub struct AttendanceRow {
     pub recorded_by: String,
     pub version: i64,
     #[diesel(deserialize_as = crate::db::types::Stamp)]
+    #[diesel(skip_update)]
     pub created_at: NaiveDateTime,
     #[diesel(deserialize_as = crate::db::types::Stamp)]
     pub updated_at: NaiveDateTime,
@@ -737,6 +743,7 @@ pub fn family_attendance(
 #[diesel(table_name = event_feedback, treat_none_as_null = true, treat_none_as_default_value = false)]
 pub struct FeedbackRow {
     pub id: FeedbackId,
+    #[diesel(skip_update)]
     pub school_id: String,
     pub event_id: EventId,
     pub family_id: FamilyId,
@@ -745,6 +752,7 @@ pub struct FeedbackRow {
     pub given_by: String,
     pub version: i64,
     #[diesel(deserialize_as = crate::db::types::Stamp)]
+    #[diesel(skip_update)]
     pub created_at: NaiveDateTime,
     #[diesel(deserialize_as = crate::db::types::Stamp)]
     pub updated_at: NaiveDateTime,
@@ -779,6 +787,7 @@ pub fn has_feedback(
 #[diesel(table_name = event_slots, treat_none_as_null = true, treat_none_as_default_value = false)]
 pub struct SlotRow {
     pub id: SlotId,
+    #[diesel(skip_update)]
     pub school_id: String,
     pub event_id: EventId,
     #[diesel(deserialize_as = crate::db::types::Stamp)]
@@ -788,6 +797,7 @@ pub struct SlotRow {
     pub host: String,
     pub version: i64,
     #[diesel(deserialize_as = crate::db::types::Stamp)]
+    #[diesel(skip_update)]
     pub created_at: NaiveDateTime,
     #[diesel(deserialize_as = crate::db::types::Stamp)]
     pub updated_at: NaiveDateTime,
@@ -806,6 +816,7 @@ record!(
 #[diesel(table_name = bookings, treat_none_as_null = true, treat_none_as_default_value = false)]
 pub struct BookingRow {
     pub id: BookingId,
+    #[diesel(skip_update)]
     pub school_id: String,
     pub event_id: EventId,
     pub slot_id: SlotId,
@@ -814,6 +825,7 @@ pub struct BookingRow {
     pub booked_by: String,
     pub version: i64,
     #[diesel(deserialize_as = crate::db::types::Stamp)]
+    #[diesel(skip_update)]
     pub created_at: NaiveDateTime,
     #[diesel(deserialize_as = crate::db::types::Stamp)]
     pub updated_at: NaiveDateTime,

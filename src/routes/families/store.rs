@@ -18,6 +18,7 @@ use crate::routes::{contains_pattern, utc};
 #[diesel(table_name = families, treat_none_as_null = true, treat_none_as_default_value = false)]
 pub struct FamilyRow {
     pub id: FamilyId,
+    #[diesel(skip_update)]
     pub school_id: String,
     pub external_id: Option<String>,
     pub display_name: String,
@@ -34,6 +35,7 @@ pub struct FamilyRow {
     pub notes: Option<String>,
     pub version: i64,
     #[diesel(deserialize_as = crate::db::types::Stamp)]
+    #[diesel(skip_update)]
     pub created_at: NaiveDateTime,
     #[diesel(deserialize_as = crate::db::types::Stamp)]
     pub updated_at: NaiveDateTime,

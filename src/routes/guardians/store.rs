@@ -18,6 +18,7 @@ use crate::routes::{contains_pattern, utc};
 #[diesel(table_name = guardians, treat_none_as_null = true, treat_none_as_default_value = false)]
 pub struct GuardianRow {
     pub id: GuardianId,
+    #[diesel(skip_update)]
     pub school_id: String,
     pub family_id: FamilyId,
     pub given_name: String,
@@ -33,6 +34,7 @@ pub struct GuardianRow {
     pub contact_allowed: bool,
     pub version: i64,
     #[diesel(deserialize_as = crate::db::types::Stamp)]
+    #[diesel(skip_update)]
     pub created_at: NaiveDateTime,
     #[diesel(deserialize_as = crate::db::types::Stamp)]
     pub updated_at: NaiveDateTime,

@@ -18,6 +18,7 @@ use crate::routes::utc;
 #[diesel(table_name = notes, treat_none_as_null = true, treat_none_as_default_value = false)]
 pub struct NoteRow {
     pub id: IepNoteId,
+    #[diesel(skip_update)]
     pub school_id: String,
     pub student_id: StudentId,
     pub family_id: FamilyId,
@@ -33,6 +34,7 @@ pub struct NoteRow {
     pub acknowledged_by: Option<String>,
     pub version: i64,
     #[diesel(deserialize_as = crate::db::types::Stamp)]
+    #[diesel(skip_update)]
     pub created_at: NaiveDateTime,
     #[diesel(deserialize_as = crate::db::types::Stamp)]
     pub updated_at: NaiveDateTime,

@@ -18,6 +18,7 @@ use crate::routes::{students as student_records, utc};
 #[diesel(table_name = links, treat_none_as_null = true, treat_none_as_default_value = false)]
 pub struct LinkRow {
     pub id: LinkId,
+    #[diesel(skip_update)]
     pub school_id: String,
     pub student_id: StudentId,
     pub guardian_id: GuardianId,
@@ -32,6 +33,7 @@ pub struct LinkRow {
     pub ends_on: Option<NaiveDate>,
     pub version: i64,
     #[diesel(deserialize_as = crate::db::types::Stamp)]
+    #[diesel(skip_update)]
     pub created_at: NaiveDateTime,
     #[diesel(deserialize_as = crate::db::types::Stamp)]
     pub updated_at: NaiveDateTime,

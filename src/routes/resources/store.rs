@@ -21,6 +21,7 @@ use crate::routes::{contains_pattern, utc};
 #[diesel(table_name = resources, treat_none_as_null = true, treat_none_as_default_value = false)]
 pub struct ResourceRow {
     pub id: ResourceId,
+    #[diesel(skip_update)]
     pub school_id: String,
     pub name: String,
     pub category: ResourceCategory,
@@ -35,6 +36,7 @@ pub struct ResourceRow {
     pub active: bool,
     pub version: i64,
     #[diesel(deserialize_as = crate::db::types::Stamp)]
+    #[diesel(skip_update)]
     pub created_at: NaiveDateTime,
     #[diesel(deserialize_as = crate::db::types::Stamp)]
     pub updated_at: NaiveDateTime,
@@ -222,6 +224,7 @@ pub fn list(
 #[diesel(table_name = referrals, treat_none_as_null = true, treat_none_as_default_value = false)]
 pub struct ReferralRow {
     pub id: ReferralId,
+    #[diesel(skip_update)]
     pub school_id: String,
     pub family_id: FamilyId,
     pub student_id: Option<StudentId>,
@@ -235,6 +238,7 @@ pub struct ReferralRow {
     pub referred_by: String,
     pub version: i64,
     #[diesel(deserialize_as = crate::db::types::Stamp)]
+    #[diesel(skip_update)]
     pub created_at: NaiveDateTime,
     #[diesel(deserialize_as = crate::db::types::Stamp)]
     pub updated_at: NaiveDateTime,

@@ -17,6 +17,7 @@ use crate::routes::{contains_pattern, utc};
 #[diesel(table_name = students, treat_none_as_null = true, treat_none_as_default_value = false)]
 pub struct StudentRow {
     pub id: StudentId,
+    #[diesel(skip_update)]
     pub school_id: String,
     pub family_id: FamilyId,
     pub given_name: String,
@@ -27,6 +28,7 @@ pub struct StudentRow {
     pub has_iep: bool,
     pub version: i64,
     #[diesel(deserialize_as = crate::db::types::Stamp)]
+    #[diesel(skip_update)]
     pub created_at: NaiveDateTime,
     #[diesel(deserialize_as = crate::db::types::Stamp)]
     pub updated_at: NaiveDateTime,
