@@ -260,7 +260,7 @@ impl Importer for Families {
             }
         }
         tx.create_many(&new)?;
-        Ok(tx.flush()?)
+        tx.flush()
     }
 }
 
@@ -377,7 +377,7 @@ impl Importer for Guardians {
             }
         }
         tx.create_many(&new)?;
-        Ok(tx.flush()?)
+        tx.flush()
     }
 }
 
@@ -477,7 +477,7 @@ impl Importer for Students {
             }
         }
         tx.create_many(&new)?;
-        Ok(tx.flush()?)
+        tx.flush()
     }
 }
 
@@ -648,7 +648,7 @@ impl Importer for Links {
             }
         }
         tx.create_many(&new)?;
-        Ok(tx.flush()?)
+        tx.flush()
     }
 }
 
@@ -797,6 +797,6 @@ impl Importer for Applicants {
         }
         tx.create_many(&new)?;
         admissions::record_entries(tx.conn(), &entries)?;
-        Ok(tx.flush()?)
+        tx.flush()
     }
 }
