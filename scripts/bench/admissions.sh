@@ -92,21 +92,8 @@ export LIAISON_JWT_SECRET LIAISON_BIND="127.0.0.1:$PORT" RUST_LOG=warn
 TOKEN=$("$BIN" token --role admin --school "$SCHOOL" --ttl 2h)
 
 # The machine's ceiling, measured in the same run so the figures can be read as ratios.
-CEILING=${BENCH_CEILING:-$ROOT/../shared/bench/ceiling.sh}
-if [[ $CEILING != skip && ! -e $CEILING ]]; then # in a git worktree, beside the main checkout
-  common=$(git -C "$ROOT" rev-parse --path-format=absolute --git-common-dir 2>/dev/null || true)
-  [[ -z $common ]] || CEILING="$(dirname "$common")/../shared/bench/ceiling.sh"
-fi
-CEILING_OUT=
-if [[ $CEILING != skip ]]; then
-  if [[ -x $CEILING ]]; then
-    log "ceiling: $CEILING"
-    CEILING_OUT=$(env -u CARGO_TARGET_DIR "$CEILING" 2>"$DIR/ceiling.err") ||
-      { log "WARNING: the ceiling failed"; tail -n 20 "$DIR/ceiling.err" >&2; CEILING_OUT=; }
-  else
-    log "WARNING: no ceiling script at $CEILING"
-  fi
-fi
+source "$HERE/ceiling_lib.sh"
+run_ceiling "$ROOT" "$DIR"
 
 declare -A RESULT
 for b in "${BACKENDS[@]}"; do

@@ -49,15 +49,6 @@ die() { echo "engagement-bench: $*" >&2; exit 2; }
 command -v wrk >/dev/null 2>&1 || die "wrk is required (apt-get install wrk)"
 command -v python3 >/dev/null 2>&1 || die "python3 is required"
 
-if [[ -n ${BENCH_CEILING:-} ]]; then
-  CEILING=$BENCH_CEILING
-else
-  CEILING="$ROOT/../shared/bench/ceiling.sh"
-  if [[ ! -e $CEILING ]]; then # in a git worktree, beside the main checkout
-    common=$(git -C "$ROOT" rev-parse --path-format=absolute --git-common-dir 2>/dev/null || true)
-    [[ -z $common ]] || CEILING="$(dirname "$common")/../shared/bench/ceiling.sh"
-  fi
-fi
 export CEILING_SECONDS=${CEILING_SECONDS:-$SECONDS_PER}
 export CEILING_THREADS=${CEILING_THREADS:-$THREADS}
 export CEILING_CONNECTIONS=${CEILING_CONNECTIONS:-$CONNS}
@@ -94,16 +85,8 @@ log "migrating and seeding $FAMILIES families, $EVENTS events, $RSVPS RSVPs"
 python3 "$HERE/engagement_seed.py" seed --target "$DB" --school "$SCHOOL" --families "$FAMILIES" \
   --events "$EVENTS" --rsvps "$RSVPS" --out "$DIR"
 
-CEILING_OUT=
-if [[ $CEILING != skip ]]; then
-  if [[ -x $CEILING ]]; then
-    log "ceiling: $CEILING"
-    CEILING_OUT=$(env -u CARGO_TARGET_DIR "$CEILING" 2>"$DIR/ceiling.err") ||
-      { log "WARNING: the ceiling failed"; tail -n 20 "$DIR/ceiling.err" >&2; CEILING_OUT=; }
-  else
-    log "WARNING: no ceiling script at $CEILING"
-  fi
-fi
+source "$HERE/ceiling_lib.sh"
+run_ceiling "$ROOT" "$DIR"
 
 "$BIN" serve >"$DIR/server.log" 2>&1 &
 SERVER_PID=$!

@@ -41,16 +41,6 @@ die() { echo "imports-bench: $*" >&2; exit 2; }
 command -v python3 >/dev/null 2>&1 || die "python3 is required"
 command -v curl >/dev/null 2>&1 || die "curl is required"
 
-if [[ -n ${BENCH_CEILING:-} ]]; then
-  CEILING=$BENCH_CEILING
-else
-  CEILING="$ROOT/../shared/bench/ceiling.sh"
-  if [[ ! -e $CEILING ]]; then # in a git worktree, beside the main checkout
-    common=$(git -C "$ROOT" rev-parse --path-format=absolute --git-common-dir 2>/dev/null || true)
-    [[ -z $common ]] || CEILING="$(dirname "$common")/../shared/bench/ceiling.sh"
-  fi
-fi
-
 TARGET_DIR=${CARGO_TARGET_DIR:-target}
 [[ $TARGET_DIR = /* ]] || TARGET_DIR="$ROOT/$TARGET_DIR"
 BIN="$TARGET_DIR/release/liaison"
@@ -84,16 +74,8 @@ export RUST_LOG=warn
 log "writing $FAMILIES families and $((FAMILIES * 3 / 2)) guardians and students"
 python3 "$HERE/imports_gen.py" "$DIR/data" "$FAMILIES"
 
-CEILING_OUT=
-if [[ $CEILING != skip ]]; then
-  if [[ -x $CEILING ]]; then
-    log "ceiling: $CEILING"
-    CEILING_OUT=$(env -u CARGO_TARGET_DIR "$CEILING" 2>"$DIR/ceiling.err") ||
-      { log "WARNING: the ceiling failed"; tail -n 20 "$DIR/ceiling.err" >&2; CEILING_OUT=; }
-  else
-    log "WARNING: no ceiling script at $CEILING"
-  fi
-fi
+source "$HERE/ceiling_lib.sh"
+run_ceiling "$ROOT" "$DIR"
 
 # POST a file; prints "seconds http_status".
 import() { # kind format

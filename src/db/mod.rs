@@ -31,7 +31,7 @@ use diesel::r2d2::{self as dr2d2, ManageConnection};
 use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
 
 pub use backend::{committed_sequence, plan_each_statement, refresh_statistics};
-pub(crate) use write::stored_in;
+pub(crate) use write::{insert_rows, stored_in};
 pub use write::{
     Action, Archivable, Operation, Read, Record, ResourceType, Tx, WriteContext, BATCH_ROWS,
 };

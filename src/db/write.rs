@@ -467,7 +467,8 @@ impl<'a> Tx<'a> {
                 rows.clear();
             }
         }
-        Ok(insert_changes(conn, &rows)?)
+        insert_changes(conn, &rows)?;
+        Ok(())
     }
 }
 
@@ -475,59 +476,58 @@ impl<'a> Tx<'a> {
 /// any table of up to 32 columns (250 x 32 = 8,000).
 pub const BATCH_ROWS: usize = 250;
 
-/// Inserts audit events: one statement each for the few of an ordinary write (a cached
-/// statement), multi-row statements for an import's many.
-fn insert_audit(conn: &mut DbConnection, rows: &[AuditRow]) -> QueryResult<()> {
-    if rows.len() < 4 {
-        for row in rows {
-            native!(conn, |c| diesel::insert_into(audit_events::table)
-                .values(row)
-                .execute(c))?;
-        }
-        return Ok(());
-    }
-    match conn {
-        DbConnection::Sqlite(c) => {
-            for chunk in rows.chunks(BATCH_ROWS) {
-                diesel::insert_into(audit_events::table)
-                    .values(chunk)
-                    .execute(c)?;
+/// Inserts `$rows` (a slice) into `$table`: multi-row statements of `BATCH_ROWS` on SQLite,
+/// one `COPY` on PostgreSQL; the number of rows.
+macro_rules! insert_rows {
+    ($conn:expr, $table:ident, $rows:expr) => {{
+        use diesel::prelude::*;
+        match $conn {
+            $crate::db::DbConnection::Sqlite(c) => {
+                let mut n = 0;
+                for chunk in $rows.chunks($crate::db::BATCH_ROWS) {
+                    n += diesel::insert_into($table::table)
+                        .values(chunk)
+                        .execute(c)?;
+                }
+                Ok(n)
             }
+            $crate::db::DbConnection::Postgresql(c) => diesel::copy_from($table::table)
+                .from_insertable($rows)
+                .execute(c),
         }
-        DbConnection::Postgresql(c) => {
-            diesel::copy_from(audit_events::table)
-                .from_insertable(rows)
-                .execute(c)?;
-        }
+    }};
+}
+pub(crate) use insert_rows;
+
+/// Inserts audit events: one statement each for the few of an ordinary write (a cached
+/// statement), in bulk for an import's many.
+fn insert_audit(conn: &mut DbConnection, rows: &[AuditRow]) -> QueryResult<usize> {
+    if rows.len() < 4 {
+        return rows
+            .iter()
+            .map(|row| {
+                native!(conn, |c| diesel::insert_into(audit_events::table)
+                    .values(row)
+                    .execute(c))
+            })
+            .sum();
     }
-    Ok(())
+    insert_rows!(conn, audit_events, rows)
 }
 
 /// Inserts change records, as `insert_audit` does audit events.
-fn insert_changes(conn: &mut DbConnection, rows: &[ChangeRow]) -> QueryResult<()> {
+fn insert_changes(conn: &mut DbConnection, rows: &[ChangeRow]) -> QueryResult<usize> {
     if rows.len() < 4 {
-        for row in rows {
-            native!(conn, |c| diesel::insert_into(changes::table)
-                .values(row)
-                .execute(c))?;
-        }
-        return Ok(());
+        return rows
+            .iter()
+            .map(|row| {
+                native!(conn, |c| diesel::insert_into(changes::table)
+                    .values(row)
+                    .execute(c))
+            })
+            .sum();
     }
-    match conn {
-        DbConnection::Sqlite(c) => {
-            for chunk in rows.chunks(BATCH_ROWS) {
-                diesel::insert_into(changes::table)
-                    .values(chunk)
-                    .execute(c)?;
-            }
-        }
-        DbConnection::Postgresql(c) => {
-            diesel::copy_from(changes::table)
-                .from_insertable(rows)
-                .execute(c)?;
-        }
-    }
-    Ok(())
+    insert_rows!(conn, changes, rows)
 }
 
 /// Runs one write in the transaction the caller opened: `f`, then its records.
@@ -562,21 +562,7 @@ macro_rules! stored_in {
             rows: &[Self],
             conn: &mut $crate::db::DbConnection,
         ) -> diesel::QueryResult<usize> {
-            use diesel::prelude::*;
-            match conn {
-                $crate::db::DbConnection::Sqlite(c) => {
-                    let mut n = 0;
-                    for chunk in rows.chunks($crate::db::BATCH_ROWS) {
-                        n += diesel::insert_into($table::table)
-                            .values(chunk)
-                            .execute(c)?;
-                    }
-                    Ok(n)
-                }
-                $crate::db::DbConnection::Postgresql(c) => diesel::copy_from($table::table)
-                    .from_insertable(rows)
-                    .execute(c),
-            }
+            $crate::db::insert_rows!(conn, $table, rows)
         }
 
         fn save(

@@ -147,6 +147,22 @@ macro_rules! ids_by_external_id {
     };
 }
 
+/// Finds active records of the school by external id, as rows of `$row`, keyed by external id.
+macro_rules! rows_by_external_id {
+    ($conn:expr, $table:ident, $row:ty, $school:expr, $ids:expr) => {{
+        let found: Vec<$row> = native!($conn, |c| $table::table
+            .filter($table::school_id.eq($school))
+            .filter($table::external_id.eq_any($ids))
+            .filter($table::archived_at.is_null())
+            .select(<$row>::as_select())
+            .load(c))?;
+        found
+            .into_iter()
+            .filter_map(|r| Some((r.external_id.clone()?, r)))
+            .collect::<HashMap<String, $row>>()
+    }};
+}
+
 const TEXT: Cell = Cell::Text;
 const BOOL: Cell = Cell::Bool;
 
@@ -235,16 +251,7 @@ impl Importer for Families {
     ) -> Result<(), ApiError> {
         let (school, now) = (tx.caller().school_id.clone(), tx.now());
         let ids: Vec<String> = batch.iter().map(Self::key).collect();
-        let found: Vec<FamilyRow> = native!(tx.conn(), |c| families::table
-            .filter(families::school_id.eq(&school))
-            .filter(families::external_id.eq_any(&ids))
-            .filter(families::archived_at.is_null())
-            .select(FamilyRow::as_select())
-            .load(c))?;
-        let mut found: HashMap<String, FamilyRow> = found
-            .into_iter()
-            .filter_map(|r| Some((r.external_id.clone()?, r)))
-            .collect();
+        let mut found = rows_by_external_id!(tx.conn(), families, FamilyRow, &school, &ids);
         let mut new = Vec::new();
         for row in batch {
             match found.remove(&Self::key(&row)) {
@@ -345,16 +352,7 @@ impl Importer for Guardians {
                 .into_iter()
                 .collect();
         let ids: Vec<String> = batch.iter().map(Self::key).collect();
-        let found: Vec<GuardianRow> = native!(tx.conn(), |c| guardians::table
-            .filter(guardians::school_id.eq(&school))
-            .filter(guardians::external_id.eq_any(&ids))
-            .filter(guardians::archived_at.is_null())
-            .select(GuardianRow::as_select())
-            .load(c))?;
-        let mut found: HashMap<String, GuardianRow> = found
-            .into_iter()
-            .filter_map(|r| Some((r.external_id.clone()?, r)))
-            .collect();
+        let mut found = rows_by_external_id!(tx.conn(), guardians, GuardianRow, &school, &ids);
         let mut new = Vec::new();
         for row in batch {
             let Some(&family) = parents.get(&row.refs.family_external_id) else {
@@ -445,16 +443,7 @@ impl Importer for Students {
                 .into_iter()
                 .collect();
         let ids: Vec<String> = batch.iter().map(Self::key).collect();
-        let found: Vec<StudentRow> = native!(tx.conn(), |c| students::table
-            .filter(students::school_id.eq(&school))
-            .filter(students::external_id.eq_any(&ids))
-            .filter(students::archived_at.is_null())
-            .select(StudentRow::as_select())
-            .load(c))?;
-        let mut found: HashMap<String, StudentRow> = found
-            .into_iter()
-            .filter_map(|r| Some((r.external_id.clone()?, r)))
-            .collect();
+        let mut found = rows_by_external_id!(tx.conn(), students, StudentRow, &school, &ids);
         let mut new = Vec::new();
         for row in batch {
             let Some(&family) = parents.get(&row.refs.family_external_id) else {
@@ -733,16 +722,7 @@ impl Importer for Applicants {
         let (school, sub, role) = (caller.school_id.clone(), caller.sub.clone(), caller.role);
         let now = tx.now();
         let ids: Vec<String> = batch.iter().map(Self::key).collect();
-        let found: Vec<ApplicantRow> = native!(tx.conn(), |c| applicants::table
-            .filter(applicants::school_id.eq(&school))
-            .filter(applicants::external_id.eq_any(&ids))
-            .filter(applicants::archived_at.is_null())
-            .select(ApplicantRow::as_select())
-            .load(c))?;
-        let mut found: HashMap<String, ApplicantRow> = found
-            .into_iter()
-            .filter_map(|r| Some((r.external_id.clone()?, r)))
-            .collect();
+        let mut found = rows_by_external_id!(tx.conn(), applicants, ApplicantRow, &school, &ids);
         let (mut new, mut entries) = (Vec::new(), Vec::new());
         for row in batch {
             let mut input = row.input;
