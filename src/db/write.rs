@@ -7,7 +7,7 @@ use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 
 use super::schema::{audit_events, changes};
-use super::{backend, native, DbConnection};
+use super::{backend, DbConnection};
 use crate::auth::policy::Viewer;
 use crate::auth::Caller;
 use crate::domain::text_enum;
@@ -289,7 +289,7 @@ impl<'a> Tx<'a> {
     /// commit; past `SPILL_AFTER` of them they wait in a temporary file, so that a write of any
     /// size holds a bounded number in memory.
     pub fn flush(&mut self) -> Result<(), ApiError> {
-        insert_audit(self.conn, &self.audit)?;
+        insert_rows!(self.conn, audit_events, &self.audit[..])?;
         self.audit.clear();
         if self.changes.len() >= SPILL_AFTER {
             self.spill().map_err(ApiError::internal)?;
@@ -428,7 +428,7 @@ impl<'a> Tx<'a> {
             changes,
             spilled,
         } = self;
-        insert_audit(conn, &audit)?;
+        insert_rows!(conn, audit_events, &audit[..])?;
         // The records set aside first (they were noted first), then those still in memory.
         let (set_aside, spilled) = match spilled {
             Some((out, count)) => {
@@ -463,11 +463,11 @@ impl<'a> Tx<'a> {
                 changed_at: ctx.now,
             });
             if rows.len() == BATCH_ROWS {
-                insert_changes(conn, &rows)?;
+                insert_rows!(conn, changes, &rows[..])?;
                 rows.clear();
             }
         }
-        insert_changes(conn, &rows)?;
+        insert_rows!(conn, changes, &rows[..])?;
         Ok(())
     }
 }
@@ -476,59 +476,37 @@ impl<'a> Tx<'a> {
 /// any table of up to 32 columns (250 x 32 = 8,000).
 pub const BATCH_ROWS: usize = 250;
 
-/// Inserts `$rows` (a slice) into `$table`: multi-row statements of `BATCH_ROWS` on SQLite,
-/// one `COPY` on PostgreSQL; the number of rows.
+/// Inserts `$rows` (a slice) into `$table`; the number of rows. A few rows (an ordinary
+/// write's audit event and change record) go one statement each, a cached statement; more go in
+/// multi-row statements of `BATCH_ROWS` on SQLite, by one `COPY` on PostgreSQL.
 macro_rules! insert_rows {
     ($conn:expr, $table:ident, $rows:expr) => {{
         use diesel::prelude::*;
-        match $conn {
-            $crate::db::DbConnection::Sqlite(c) => {
-                let mut n = 0;
-                for chunk in $rows.chunks($crate::db::BATCH_ROWS) {
-                    n += diesel::insert_into($table::table)
-                        .values(chunk)
-                        .execute(c)?;
+        let rows = $rows;
+        if rows.len() < 4 {
+            $crate::db::native!($conn, |c| rows
+                .iter()
+                .map(|row| diesel::insert_into($table::table).values(row).execute(c))
+                .sum())
+        } else {
+            match $conn {
+                $crate::db::DbConnection::Sqlite(c) => {
+                    let mut n = 0;
+                    for chunk in rows.chunks($crate::db::BATCH_ROWS) {
+                        n += diesel::insert_into($table::table)
+                            .values(chunk)
+                            .execute(c)?;
+                    }
+                    Ok(n)
                 }
-                Ok(n)
+                $crate::db::DbConnection::Postgresql(c) => diesel::copy_from($table::table)
+                    .from_insertable(rows)
+                    .execute(c),
             }
-            $crate::db::DbConnection::Postgresql(c) => diesel::copy_from($table::table)
-                .from_insertable($rows)
-                .execute(c),
         }
     }};
 }
 pub(crate) use insert_rows;
-
-/// Inserts audit events: one statement each for the few of an ordinary write (a cached
-/// statement), in bulk for an import's many.
-fn insert_audit(conn: &mut DbConnection, rows: &[AuditRow]) -> QueryResult<usize> {
-    if rows.len() < 4 {
-        return rows
-            .iter()
-            .map(|row| {
-                native!(conn, |c| diesel::insert_into(audit_events::table)
-                    .values(row)
-                    .execute(c))
-            })
-            .sum();
-    }
-    insert_rows!(conn, audit_events, rows)
-}
-
-/// Inserts change records, as `insert_audit` does audit events.
-fn insert_changes(conn: &mut DbConnection, rows: &[ChangeRow]) -> QueryResult<usize> {
-    if rows.len() < 4 {
-        return rows
-            .iter()
-            .map(|row| {
-                native!(conn, |c| diesel::insert_into(changes::table)
-                    .values(row)
-                    .execute(c))
-            })
-            .sum();
-    }
-    insert_rows!(conn, changes, rows)
-}
 
 /// Runs one write in the transaction the caller opened: `f`, then its records.
 pub(super) fn run<T>(

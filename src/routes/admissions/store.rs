@@ -658,11 +658,7 @@ pub fn record_move(
 /// Records the first entries of new applicants' histories (a bulk import's batch), in
 /// multi-row statements.
 pub fn record_entries(conn: &mut DbConnection, entries: &[MoveRow]) -> QueryResult<()> {
-    for chunk in entries.chunks(crate::db::BATCH_ROWS) {
-        native!(conn, |c| diesel::insert_into(moves::table)
-            .values(chunk)
-            .execute(c))?;
-    }
+    crate::db::insert_rows!(conn, moves, entries)?;
     Ok(())
 }
 

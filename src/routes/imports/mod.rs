@@ -136,8 +136,10 @@ fn write_rows<K: Importer>(
 ) -> Result<(), ApiError> {
     let mut batch: Vec<Spooled<K::Refs, K::Input>> = Vec::with_capacity(BATCH);
     let mut keys = std::collections::HashSet::with_capacity(BATCH);
-    // PostgreSQL's statistics, taken again each time the rows written have doubled (the
-    // tables grow inside this transaction); the parents' once, at the start.
+    // PostgreSQL plans each lookup with the tables as they are, from statistics taken again
+    // each time the rows written have doubled (the tables grow inside this transaction); the
+    // parents' once, at the start.
+    crate::db::plan_each_statement(tx.conn())?;
     crate::db::refresh_statistics(tx.conn(), K::TABLES)?;
     let mut analyzed_at = ANALYZE_FIRST;
     for line in BufReader::with_capacity(64 * 1024, file).lines() {
@@ -246,7 +248,6 @@ async fn import<K: Importer>(
                     return Ok(Outcome::Replay(replay.body));
                 }
             }
-            crate::db::plan_each_statement(tx.conn())?;
             write_rows::<K>(tx, file, &mut report)?;
             if dry_run || (mode == ImportMode::AllOrNothing && report.failed > 0) {
                 // Roll everything back, keeping the report to answer with.
