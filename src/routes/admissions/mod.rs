@@ -1085,76 +1085,62 @@ pub async fn get_funnel(
     };
     let pipeline = pipeline_for_read(&state, &caller).await?;
     let school = caller.school_id.clone();
-    let rows = state
+    let tally = state
         .db
-        .read(move |conn| Ok(store::cohort(conn, &school, &cohort)?))
+        .read(move |conn| Ok(store::tally(conn, &school, &cohort)?))
         .await?;
-    Ok(HttpResponse::Ok().json(funnel(&pipeline, &rows)))
+    Ok(HttpResponse::Ok().json(funnel(&pipeline, tally)))
 }
 
-/// The funnel of the cohort's applicants (current stage, source, stages reached, ended stays
-/// as `stage:seconds,…`), laid out by the pipeline.
-fn funnel(pipeline: &[StageRow], rows: &[(String, Source, String, String)]) -> Funnel {
+/// The funnel of a cohort's tally, laid out by the pipeline.
+fn funnel(pipeline: &[StageRow], tally: pipeline::Tally) -> Funnel {
     let kind_of = |key: &str| pipeline.iter().find(|s| s.key == key).map(|s| s.kind);
-    let mut reached: BTreeMap<&str, i64> = BTreeMap::new();
     let mut current: BTreeMap<&str, i64> = BTreeMap::new();
-    let mut by_source: BTreeMap<&str, (i64, i64, i64)> = BTreeMap::new();
-    let mut durations: BTreeMap<&str, Vec<i64>> = BTreeMap::new();
+    let mut by_source: BTreeMap<Source, (i64, i64, i64)> = BTreeMap::new();
     let (mut total, mut won, mut lost, mut open) = (0, 0, 0, 0);
-    for (stage, source, path, stays) in rows {
-        total += 1;
-        *current.entry(stage.as_str()).or_default() += 1;
-        for key in path.split(',') {
-            *reached.entry(key).or_default() += 1;
-        }
-        let entry = by_source.entry(source.as_str()).or_default();
-        entry.0 += 1;
+    for ((stage, source), n) in &tally.current {
+        total += n;
+        *current.entry(stage.as_str()).or_default() += n;
+        let entry = by_source.entry(*source).or_default();
+        entry.0 += n;
         match kind_of(stage) {
             Some(StageKind::Won) => {
-                won += 1;
-                entry.1 += 1;
+                won += n;
+                entry.1 += n;
             }
             Some(StageKind::Lost) => {
-                lost += 1;
-                entry.2 += 1;
+                lost += n;
+                entry.2 += n;
             }
-            _ => open += 1,
-        }
-        for stay in stays.split(',').filter(|s| !s.is_empty()) {
-            if let Some((key, seconds)) = stay.split_once(':') {
-                if let Ok(seconds) = seconds.parse() {
-                    durations.entry(key).or_default().push(seconds);
-                }
-            }
+            _ => open += n,
         }
     }
-    let counts: Vec<(StageKind, i64)> = pipeline
-        .iter()
-        .map(|s| (s.kind, reached.get(s.key.as_str()).copied().unwrap_or(0)))
-        .collect();
+    let reached = |key: &str| tally.reached.get(key).copied().unwrap_or(0);
+    let counts: Vec<(StageKind, i64)> =
+        pipeline.iter().map(|s| (s.kind, reached(&s.key))).collect();
     let conversions = pipeline::conversions(&counts);
     let stages = pipeline
         .iter()
         .zip(conversions)
         .map(|(s, conversion)| {
-            let mut ended = durations.remove(s.key.as_str()).unwrap_or_default();
+            let ended = tally.stays.get(s.key.as_str()).copied();
             FunnelStage {
                 key: s.key.clone(),
                 name: s.name.clone(),
                 kind: s.kind,
                 position: s.position,
-                reached: reached.get(s.key.as_str()).copied().unwrap_or(0),
+                reached: reached(&s.key),
                 current: current.get(s.key.as_str()).copied().unwrap_or(0),
                 conversion,
-                completed_stays: ended.len() as i64,
-                median_days: pipeline::median(&mut ended).map(pipeline::days),
+                completed_stays: ended.map_or(0, |(n, _)| n),
+                median_days: ended.map(|(_, median)| pipeline::days(median)),
             }
         })
         .collect();
     let sources = Source::ALL
         .iter()
         .map(|source| {
-            let (n, w, l) = by_source.get(source.as_str()).copied().unwrap_or_default();
+            let (n, w, l) = by_source.get(source).copied().unwrap_or_default();
             FunnelSource {
                 source: *source,
                 applicants: n,

@@ -3,9 +3,9 @@
 //! funnel's arithmetic. No HTTP and no database: the handlers load, ask these rules, and write
 //! what they answer.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
-use super::wire::{ChecklistEntry, StageKind};
+use super::wire::{ChecklistEntry, Source, StageKind};
 use crate::auth::Role;
 
 /// A stage as the rules see it.
@@ -239,18 +239,93 @@ pub fn split_name(name: &str, fallback_family: &str) -> (String, String) {
     }
 }
 
-/// The median of `values` (sorted here), the mean of the middle two for an even count.
+/// The median of `values` (reordered here), the mean of the middle two for an even count.
 pub fn median(values: &mut [i64]) -> Option<f64> {
-    if values.is_empty() {
+    let n = values.len();
+    if n == 0 {
         return None;
     }
-    values.sort_unstable();
-    let n = values.len();
-    Some(if n % 2 == 1 {
-        values[n / 2] as f64
-    } else {
-        (values[n / 2 - 1] as f64 + values[n / 2] as f64) / 2.0
+    // In linear time: the upper middle in place, every smaller value to its left.
+    let (below, upper, _) = values.select_nth_unstable(n / 2);
+    let upper = *upper as f64;
+    Some(match below.iter().max() {
+        Some(lower) if n % 2 == 0 => (*lower as f64 + upper) / 2.0,
+        _ => upper,
     })
+}
+
+/// What the funnel counts of a cohort of applicants, before it is laid out by the pipeline.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Tally {
+    /// Applicants by current stage and source.
+    pub current: BTreeMap<(String, Source), i64>,
+    /// Applicants who ever entered each stage.
+    pub reached: BTreeMap<String, i64>,
+    /// Per stage, its ended stays: how many, and the median of their lengths in seconds.
+    pub stays: BTreeMap<String, (i64, f64)>,
+}
+
+/// Applicants as the funnel reads them: current stage, source, the stages reached (`a,b,…`),
+/// the ended stays (`stage:seconds,…`), and how many applicants the line stands for (their
+/// stays concatenated, when the database grouped them).
+pub type Counted<'a> = (&'a str, Source, &'a str, &'a str, i64);
+
+impl Tally {
+    /// Counts the lines of applicants. Stage keys are few: they are kept in a short list and
+    /// each count found by its position, so nothing is allocated per applicant or per stay.
+    pub fn count<'a>(rows: impl IntoIterator<Item = Counted<'a>>) -> Tally {
+        // The stage keys met so far; `reached` and `lengths` are indexed alike.
+        let mut keys: Vec<&'a str> = Vec::new();
+        let mut reached: Vec<i64> = Vec::new();
+        let mut lengths: Vec<Vec<i64>> = Vec::new();
+        let mut slot = |key: &'a str| match keys.iter().position(|k| *k == key) {
+            Some(i) => i,
+            None => {
+                keys.push(key);
+                keys.len() - 1
+            }
+        };
+        let mut current: BTreeMap<(&'a str, Source), i64> = BTreeMap::new();
+        for (stage, source, path, stays, n) in rows {
+            *current.entry((stage, source)).or_default() += n;
+            for key in path.split(',').filter(|k| !k.is_empty()) {
+                let i = slot(key);
+                if i >= reached.len() {
+                    reached.resize(i + 1, 0);
+                }
+                reached[i] += n;
+            }
+            for stay in stays.split(',').filter(|s| !s.is_empty()) {
+                if let Some((key, seconds)) = stay.split_once(':') {
+                    if let Ok(seconds) = seconds.parse() {
+                        let i = slot(key);
+                        if i >= lengths.len() {
+                            lengths.resize_with(i + 1, Vec::new);
+                        }
+                        lengths[i].push(seconds);
+                    }
+                }
+            }
+        }
+        let mut tally = Tally {
+            current: current
+                .into_iter()
+                .map(|((stage, source), n)| ((stage.to_string(), source), n))
+                .collect(),
+            ..Tally::default()
+        };
+        for (i, key) in keys.iter().enumerate() {
+            if let Some(&n) = reached.get(i).filter(|n| **n > 0) {
+                tally.reached.insert(key.to_string(), n);
+            }
+            if let Some(ended) = lengths.get_mut(i) {
+                if let Some(m) = median(ended) {
+                    tally.stays.insert(key.to_string(), (ended.len() as i64, m));
+                }
+            }
+        }
+        tally
+    }
 }
 
 /// `x` to `places` decimals.
@@ -470,11 +545,70 @@ mod tests {
     }
 
     #[test]
+    fn a_tally_counts_stages_reached_current_stages_and_ended_stays() {
+        let rows = [
+            ("tour", Source::Website, "inquiry,tour", "inquiry:100", 1),
+            ("tour", Source::Website, "inquiry,tour", "inquiry:300", 1),
+            (
+                "declined",
+                Source::Referral,
+                "inquiry,declined",
+                "inquiry:200",
+                1,
+            ),
+            ("inquiry", Source::Referral, "inquiry", "", 1),
+        ];
+        let tally = Tally::count(rows);
+        let key = |s: &str| s.to_string();
+        assert_eq!(
+            tally.current,
+            BTreeMap::from([
+                ((key("declined"), Source::Referral), 1),
+                ((key("inquiry"), Source::Referral), 1),
+                ((key("tour"), Source::Website), 2),
+            ])
+        );
+        assert_eq!(
+            tally.reached,
+            BTreeMap::from([(key("declined"), 1), (key("inquiry"), 4), (key("tour"), 2)])
+        );
+        assert_eq!(tally.stays, BTreeMap::from([(key("inquiry"), (3, 200.0))]));
+        // The same applicants as the database groups them: equal lines counted once, their
+        // stays concatenated (an applicant without an ended stay adds an empty item).
+        let grouped = [
+            (
+                "tour",
+                Source::Website,
+                "inquiry,tour",
+                "inquiry:300,inquiry:100",
+                2,
+            ),
+            (
+                "declined",
+                Source::Referral,
+                "inquiry,declined",
+                "inquiry:200",
+                1,
+            ),
+            ("inquiry", Source::Referral, "inquiry", ",", 2),
+        ];
+        let mut expected = tally.clone();
+        *expected
+            .current
+            .get_mut(&(key("inquiry"), Source::Referral))
+            .unwrap() = 2;
+        *expected.reached.get_mut("inquiry").unwrap() = 5;
+        assert_eq!(Tally::count(grouped), expected);
+    }
+
+    #[test]
     fn funnel_arithmetic() {
         assert_eq!(median(&mut []), None);
         assert_eq!(median(&mut [5]), Some(5.0));
         assert_eq!(median(&mut [9, 1, 5]), Some(5.0));
         assert_eq!(median(&mut [4, 1, 3, 2]), Some(2.5));
+        assert_eq!(median(&mut [7, 7, 1, 9, 3, 7]), Some(7.0));
+        assert_eq!(median(&mut [10, 2]), Some(6.0));
         assert_eq!(ratio(2, 3), Some(0.6667));
         assert_eq!(ratio(1, 0), None);
         assert_eq!(days(86_400.0 * 1.5), 1.5);
