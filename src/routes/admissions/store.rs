@@ -721,19 +721,12 @@ pub fn tally(
     school: &str,
     cohort: &Cohort,
 ) -> QueryResult<pipeline::Tally> {
-    let lines: Vec<(String, Source, String, String, i64)> = match conn {
-        DbConnection::Sqlite(c) => {
-            let mut sql = applicants::table
+    // The cohort's filters on `$query` (a boxed select), said once for both backends.
+    macro_rules! of_cohort {
+        ($query:expr) => {{
+            let mut sql = $query
                 .filter(applicants::school_id.eq(school.to_string()))
-                .filter(applicants::archived_at.is_null())
-                .select((
-                    applicants::stage,
-                    applicants::source,
-                    applicants::reached,
-                    applicants::stays,
-                    1i64.into_sql::<diesel::sql_types::BigInt>(),
-                ))
-                .into_boxed();
+                .filter(applicants::archived_at.is_null());
             if let Some(from) = cohort.from {
                 sql = sql.filter(applicants::created_at.ge(from));
             }
@@ -743,27 +736,31 @@ pub fn tally(
             if let Some(t) = &cohort.entry_term {
                 sql = sql.filter(applicants::entry_term.eq(t.clone()));
             }
-            sql.load(c)?
-        }
-        DbConnection::Postgresql(c) => {
-            use diesel::sql_types::{Nullable, Text, Timestamp};
-            diesel::sql_query(
-                "SELECT stage, source, reached, string_agg(stays, ',') AS stays, count(*) AS n \
-                 FROM applicants WHERE school_id = $1 AND archived_at IS NULL \
-                 AND ($2::timestamp IS NULL OR created_at >= $2) \
-                 AND ($3::timestamp IS NULL OR created_at < $3) \
-                 AND ($4::text IS NULL OR entry_term = $4) \
-                 GROUP BY stage, source, reached",
-            )
-            .bind::<Text, _>(school)
-            .bind::<Nullable<Timestamp>, _>(cohort.from)
-            .bind::<Nullable<Timestamp>, _>(cohort.to)
-            .bind::<Nullable<Text>, _>(cohort.entry_term.as_deref())
-            .load::<Grouped>(c)?
-            .into_iter()
-            .map(|g| (g.stage, g.source, g.reached, g.stays, g.n))
-            .collect()
-        }
+            sql
+        }};
+    }
+    let lines: Vec<(String, Source, String, String, i64)> = match conn {
+        DbConnection::Sqlite(c) => of_cohort!(applicants::table
+            .select((
+                applicants::stage,
+                applicants::source,
+                applicants::reached,
+                applicants::stays,
+                1i64.into_sql::<diesel::sql_types::BigInt>(),
+            ))
+            .into_boxed())
+        .load(c)?,
+        DbConnection::Postgresql(c) => of_cohort!(applicants::table
+            .group_by((applicants::stage, applicants::source, applicants::reached))
+            .select((
+                applicants::stage,
+                applicants::source,
+                applicants::reached,
+                string_agg(applicants::stays, ","),
+                diesel::dsl::count_star(),
+            ))
+            .into_boxed())
+        .load(c)?,
     };
     Ok(pipeline::Tally::count(lines.iter().map(
         |(stage, source, reached, stays, n)| {
@@ -778,17 +775,8 @@ pub fn tally(
     )))
 }
 
-/// A line of PostgreSQL's grouped cohort.
-#[derive(QueryableByName)]
-struct Grouped {
-    #[diesel(sql_type = diesel::sql_types::Text)]
-    stage: String,
-    #[diesel(sql_type = diesel::sql_types::Text)]
-    source: Source,
-    #[diesel(sql_type = diesel::sql_types::Text)]
-    reached: String,
-    #[diesel(sql_type = diesel::sql_types::Text)]
-    stays: String,
-    #[diesel(sql_type = diesel::sql_types::BigInt)]
-    n: i64,
+diesel::define_sql_function! {
+    /// PostgreSQL's `string_agg`: a group's values joined by `delimiter`.
+    #[aggregate]
+    fn string_agg(expr: diesel::sql_types::Text, delimiter: diesel::sql_types::Text) -> diesel::sql_types::Text;
 }
