@@ -397,10 +397,8 @@ mod tests {
             .map_err(ApiError::from)
     }
 
-    /// Writes queued behind a slow one are committed together; the one that fails (a constraint
-    /// violation, an error of its own, a panic) fails alone and leaves nothing, the others commit.
-    #[test]
-    fn a_failing_write_in_a_batch_fails_alone() {
+    /// A new database in WAL mode in a directory of its own, made by `schema`.
+    fn database(schema: &str) -> (std::path::PathBuf, Manager) {
         let dir = std::env::temp_dir().join(format!("liaison-writer-{}", uuid::Uuid::now_v7()));
         std::fs::create_dir_all(&dir).unwrap();
         let url = DatabaseUrl::parse(&dir.join("w.db").display().to_string()).unwrap();
@@ -408,8 +406,16 @@ mod tests {
         manager
             .open()
             .unwrap()
-            .batch_execute("PRAGMA journal_mode = WAL; CREATE TABLE t (x INTEGER PRIMARY KEY);")
+            .batch_execute(&format!("PRAGMA journal_mode = WAL; {schema}"))
             .unwrap();
+        (dir, manager)
+    }
+
+    /// Writes queued behind a slow one are committed together; the one that fails (a constraint
+    /// violation, an error of its own, a panic) fails alone and leaves nothing, the others commit.
+    #[test]
+    fn a_failing_write_in_a_batch_fails_alone() {
+        let (dir, manager) = database("CREATE TABLE t (x INTEGER PRIMARY KEY);");
         let writer = std::rc::Rc::new(Writer::start(manager.clone()));
         actix_web::rt::System::new().block_on(async move {
             // A slow write holds the writer while the others queue behind it.
@@ -477,17 +483,7 @@ mod tests {
     /// what was written through it, and every write is there afterwards.
     #[test]
     fn the_wal_is_copied_and_started_over() {
-        let dir = std::env::temp_dir().join(format!("liaison-wal-{}", uuid::Uuid::now_v7()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let url = DatabaseUrl::parse(&dir.join("w.db").display().to_string()).unwrap();
-        let manager = Manager::new(url);
-        manager
-            .open()
-            .unwrap()
-            .batch_execute(
-                "PRAGMA journal_mode = WAL; CREATE TABLE b (x INTEGER PRIMARY KEY, v BLOB);",
-            )
-            .unwrap();
+        let (dir, manager) = database("CREATE TABLE b (x INTEGER PRIMARY KEY, v BLOB);");
         // Four writers of 500 rows each, 8 KiB a row: 16 MiB of rows alone, all in a WAL that
         // would never be started over. Started over at 40 pages, it holds the pages written
         // while the copying thread copies, and how many those are depends on the disk's speed.
