@@ -118,20 +118,16 @@ fn checkpoint(conn: &mut DbConnection) -> diesel::QueryResult<Checkpointed> {
         }
         // Only SQLite has the writer thread.
         _ => Ok(Checkpointed {
-            busy: 0,
             log: 0,
             checkpointed: 0,
         }),
     }
 }
 
-/// What `PRAGMA wal_checkpoint` answers: whether it could not finish for a lock (`busy`), the
-/// pages in the WAL, and how many of them are now in the database.
+/// Of what `PRAGMA wal_checkpoint` answers: the pages in the WAL, and how many of them are now
+/// in the database.
 #[derive(diesel::QueryableByName)]
 struct Checkpointed {
-    #[diesel(sql_type = diesel::sql_types::Integer)]
-    #[allow(dead_code)]
-    busy: i32,
     #[diesel(sql_type = diesel::sql_types::BigInt)]
     log: i64,
     #[diesel(sql_type = diesel::sql_types::BigInt)]
