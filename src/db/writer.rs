@@ -12,6 +12,7 @@
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::sync::{mpsc, Arc, Mutex, TryLockError};
+use std::time::{Duration, Instant};
 
 use diesel::connection::SimpleConnection;
 use diesel::connection::{AnsiTransactionManager, TransactionManager};
@@ -250,8 +251,9 @@ fn run(
     wake: mpsc::SyncSender<()>,
 ) {
     let mut conn: Option<DbConnection> = None;
+    let mut last_batch = 0;
     while let Ok(first) = jobs.recv() {
-        let mut batch = Vec::with_capacity(8);
+        let mut batch = Vec::with_capacity(last_batch.max(8));
         batch.push(first);
         while batch.len() < MAX_BATCH {
             match jobs.try_recv() {
@@ -259,6 +261,8 @@ fn run(
                 Err(_) => break,
             }
         }
+        gather(&jobs, &mut batch, last_batch);
+        last_batch = batch.len();
         if conn.is_none() {
             match manager.open().and_then(|mut c| {
                 c.batch_execute(WRITER_PRAGMAS)
@@ -282,6 +286,36 @@ fn run(
                 }
             }
             let _ = wake.try_send(());
+        }
+    }
+}
+
+/// How long the writer waits for more writes to join a batch (see [`gather`]).
+const COMMIT_DELAY: Duration = Duration::from_millis(1);
+
+/// Group commit's delay: when the last batch carried several writes (writes arrive together),
+/// waits up to [`COMMIT_DELAY`] for as many to join this one before running it. Each commit
+/// rewrites the pages that every write of it shares (the rightmost pages of the audit log's and
+/// the change feed's indexes, of the record's own) and the WAL copier copies them again, so
+/// fewer, larger commits cost less per write. A lone write never waits: the last batch was one.
+/// It waits for as many as the last batch carried, not more: with a few clients writing in turn,
+/// waiting for writes that never come would add the whole delay to every write. Measured on 32
+/// concurrent communication creates (1M communications seeded, runs alternating on one
+/// database): p99 92 / 62 / 69 / 63 ms against 108 / 84 / 82 / 108 ms without the wait, at the
+/// same throughput (2,174 / 2,493 / 2,853 / 2,700 creates/s against 2,234 / 2,732 / 2,903 /
+/// 2,454). Waiting for 16 writes whatever the last batch was did better under that load
+/// (3,081-3,542/s, p99 41-76 ms) but would make every write of a few clients wait.
+fn gather(jobs: &mpsc::Receiver<Job>, batch: &mut Vec<Job>, last_batch: usize) {
+    let want = last_batch.min(MAX_BATCH);
+    if want < 2 {
+        return;
+    }
+    let deadline = Instant::now() + COMMIT_DELAY;
+    while batch.len() < want {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match jobs.recv_timeout(left) {
+            Ok(job) => batch.push(job),
+            Err(_) => break,
         }
     }
 }
@@ -480,6 +514,48 @@ mod tests {
             .map(|r| r.x)
             .collect();
         assert_eq!(rows, [1, 2, 6, 100]);
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    /// After a batch of many writes the writer waits for as many to join the next one, but no
+    /// longer than its delay: a lone write that follows is committed and answered.
+    #[test]
+    fn a_lone_write_after_a_large_batch_is_not_held_back() {
+        let (dir, manager) = database("CREATE TABLE t (x INTEGER PRIMARY KEY);");
+        let writer = std::rc::Rc::new(Writer::start(manager.clone()));
+        actix_web::rt::System::new().block_on(async move {
+            let w = writer.clone();
+            let slow = actix_web::rt::spawn(async move {
+                w.submit(|c| {
+                    std::thread::sleep(Duration::from_millis(200));
+                    insert(c, 100)
+                })
+                .await
+            });
+            actix_web::rt::time::sleep(Duration::from_millis(50)).await;
+            let mut handles = Vec::new();
+            for x in 1..=8 {
+                let w = writer.clone();
+                handles.push(actix_web::rt::spawn(async move {
+                    w.submit(move |c| insert(c, x)).await
+                }));
+            }
+            assert!(slow.await.unwrap().is_ok());
+            for h in handles {
+                assert!(h.await.unwrap().is_ok());
+            }
+            for x in 9..=11 {
+                writer.submit(move |c| insert(c, x)).await.unwrap();
+            }
+        });
+        let mut conn = manager.open().unwrap();
+        let rows: Vec<i64> = diesel::sql_query("SELECT count(*) AS x FROM t")
+            .load::<Row>(&mut conn)
+            .unwrap()
+            .into_iter()
+            .map(|r| r.x)
+            .collect();
+        assert_eq!(rows, [12]);
         std::fs::remove_dir_all(dir).unwrap();
     }
 
