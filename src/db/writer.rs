@@ -12,7 +12,6 @@
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::sync::{mpsc, Arc, Mutex, TryLockError};
-use std::time::{Duration, Instant};
 
 use diesel::connection::SimpleConnection;
 use diesel::connection::{AnsiTransactionManager, TransactionManager};
@@ -33,10 +32,11 @@ pub const MAX_BATCH: usize = 64;
 ///
 /// The statement journal is kept in memory (`temp_store`): every write in a batch runs in a
 /// savepoint, and SQLite keeps the original of each page a savepoint changes in that journal,
-/// which past 64 KiB it otherwise spills to a temporary file: a file made, written page by page
-/// and deleted for every batch (strace: 69 `pwrite`s a created communication, 22 in memory; an `openat` and
-/// an `unlink` a commit). In memory: 2,229 / 2,435 -> 2,614 / 2,553 created communications/s,
-/// in runs alternating with the former on one seeded database; peak RSS the same to 2 MiB.
+/// which past 64 KiB it otherwise spills to a temporary file, made, written page by page and
+/// deleted for every batch (strace: an `openat` and an `unlink` a commit, 69 `pwrite`s a
+/// created communication against 22 with the journal in memory). In memory: 2,229 / 2,435 ->
+/// 2,614 / 2,553 created communications/s, in runs alternating with the former on one seeded
+/// database; peak RSS the same to 2 MiB.
 ///
 /// SQLite's own checkpoint after a commit is only a backstop (at 16,000 pages, 64 MiB, should
 /// the copying thread be gone): [`Checkpoints`] says who copies the WAL instead.
@@ -251,9 +251,8 @@ fn run(
     wake: mpsc::SyncSender<()>,
 ) {
     let mut conn: Option<DbConnection> = None;
-    let mut last_batch = 0;
     while let Ok(first) = jobs.recv() {
-        let mut batch = Vec::with_capacity(last_batch.max(8));
+        let mut batch = Vec::with_capacity(8);
         batch.push(first);
         while batch.len() < MAX_BATCH {
             match jobs.try_recv() {
@@ -261,8 +260,6 @@ fn run(
                 Err(_) => break,
             }
         }
-        gather(&jobs, &mut batch, last_batch);
-        last_batch = batch.len();
         if conn.is_none() {
             match manager.open().and_then(|mut c| {
                 c.batch_execute(WRITER_PRAGMAS)
@@ -286,36 +283,6 @@ fn run(
                 }
             }
             let _ = wake.try_send(());
-        }
-    }
-}
-
-/// How long the writer waits for more writes to join a batch (see [`gather`]).
-const COMMIT_DELAY: Duration = Duration::from_millis(1);
-
-/// Group commit's delay: when the last batch carried several writes (writes arrive together),
-/// waits up to [`COMMIT_DELAY`] for as many to join this one before running it. Each commit
-/// rewrites the pages that every write of it shares (the rightmost pages of the audit log's and
-/// the change feed's indexes, of the record's own) and the WAL copier copies them again, so
-/// fewer, larger commits cost less per write. A lone write never waits: the last batch was one.
-/// It waits for as many as the last batch carried, not more: with a few clients writing in turn,
-/// waiting for writes that never come would add the whole delay to every write. Measured on 32
-/// concurrent communication creates (1M communications seeded, runs alternating on one
-/// database): p99 92 / 62 / 69 / 63 ms against 108 / 84 / 82 / 108 ms without the wait, at the
-/// same throughput (2,174 / 2,493 / 2,853 / 2,700 creates/s against 2,234 / 2,732 / 2,903 /
-/// 2,454). Waiting for 16 writes whatever the last batch was did better under that load
-/// (3,081-3,542/s, p99 41-76 ms) but would make every write of a few clients wait.
-fn gather(jobs: &mpsc::Receiver<Job>, batch: &mut Vec<Job>, last_batch: usize) {
-    let want = last_batch.min(MAX_BATCH);
-    if want < 2 {
-        return;
-    }
-    let deadline = Instant::now() + COMMIT_DELAY;
-    while batch.len() < want {
-        let left = deadline.saturating_duration_since(Instant::now());
-        match jobs.recv_timeout(left) {
-            Ok(job) => batch.push(job),
-            Err(_) => break,
         }
     }
 }
@@ -449,6 +416,36 @@ mod tests {
         (dir, manager)
     }
 
+    /// Starts a write that holds the writer for 300 ms (inserting `x` into `table`'s column
+    /// `x`), and gives it time to start: what is submitted next queues behind it, one batch.
+    async fn hold_writer(
+        writer: &std::rc::Rc<Writer>,
+        table: &'static str,
+        x: i64,
+    ) -> actix_web::rt::task::JoinHandle<Result<(), ApiError>> {
+        let w = writer.clone();
+        let slow = actix_web::rt::spawn(async move {
+            w.submit(move |c| {
+                std::thread::sleep(Duration::from_millis(300));
+                c.batch_execute(&format!("INSERT INTO {table} (x) VALUES ({x})"))
+                    .map_err(ApiError::from)
+            })
+            .await
+        });
+        actix_web::rt::time::sleep(Duration::from_millis(50)).await;
+        slow
+    }
+
+    /// The integers a query answers (each row's column `x`).
+    fn integers(conn: &mut DbConnection, sql: &str) -> Vec<i64> {
+        diesel::sql_query(sql)
+            .load::<Row>(conn)
+            .unwrap()
+            .into_iter()
+            .map(|r| r.x)
+            .collect()
+    }
+
     /// Writes queued behind a slow one are committed together; the one that fails (a constraint
     /// violation, an error of its own, a panic) fails alone and leaves nothing, the others commit.
     #[test]
@@ -457,15 +454,7 @@ mod tests {
         let writer = std::rc::Rc::new(Writer::start(manager.clone()));
         actix_web::rt::System::new().block_on(async move {
             // A slow write holds the writer while the others queue behind it.
-            let w = writer.clone();
-            let slow = actix_web::rt::spawn(async move {
-                w.submit(|c| {
-                    std::thread::sleep(Duration::from_millis(300));
-                    insert(c, 100)
-                })
-                .await
-            });
-            actix_web::rt::time::sleep(Duration::from_millis(50)).await;
+            let slow = hold_writer(&writer, "t", 100).await;
             let mut handles = Vec::new();
             for x in 1..=6 {
                 let w = writer.clone();
@@ -507,55 +496,8 @@ mod tests {
             assert_eq!(outcomes, [true, true, false, false, false, true]);
         });
         let mut conn = manager.open().unwrap();
-        let rows: Vec<i64> = diesel::sql_query("SELECT x FROM t ORDER BY x")
-            .load::<Row>(&mut conn)
-            .unwrap()
-            .into_iter()
-            .map(|r| r.x)
-            .collect();
+        let rows = integers(&mut conn, "SELECT x FROM t ORDER BY x");
         assert_eq!(rows, [1, 2, 6, 100]);
-        std::fs::remove_dir_all(dir).unwrap();
-    }
-
-    /// After a batch of many writes the writer waits for as many to join the next one, but no
-    /// longer than its delay: a lone write that follows is committed and answered.
-    #[test]
-    fn a_lone_write_after_a_large_batch_is_not_held_back() {
-        let (dir, manager) = database("CREATE TABLE t (x INTEGER PRIMARY KEY);");
-        let writer = std::rc::Rc::new(Writer::start(manager.clone()));
-        actix_web::rt::System::new().block_on(async move {
-            let w = writer.clone();
-            let slow = actix_web::rt::spawn(async move {
-                w.submit(|c| {
-                    std::thread::sleep(Duration::from_millis(200));
-                    insert(c, 100)
-                })
-                .await
-            });
-            actix_web::rt::time::sleep(Duration::from_millis(50)).await;
-            let mut handles = Vec::new();
-            for x in 1..=8 {
-                let w = writer.clone();
-                handles.push(actix_web::rt::spawn(async move {
-                    w.submit(move |c| insert(c, x)).await
-                }));
-            }
-            assert!(slow.await.unwrap().is_ok());
-            for h in handles {
-                assert!(h.await.unwrap().is_ok());
-            }
-            for x in 9..=11 {
-                writer.submit(move |c| insert(c, x)).await.unwrap();
-            }
-        });
-        let mut conn = manager.open().unwrap();
-        let rows: Vec<i64> = diesel::sql_query("SELECT count(*) AS x FROM t")
-            .load::<Row>(&mut conn)
-            .unwrap()
-            .into_iter()
-            .map(|r| r.x)
-            .collect();
-        assert_eq!(rows, [12]);
         std::fs::remove_dir_all(dir).unwrap();
     }
 
@@ -571,26 +513,13 @@ mod tests {
         );
         let writer = std::rc::Rc::new(Writer::start(manager.clone()));
         actix_web::rt::System::new().block_on(async move {
-            let journal: Vec<i64> = writer
-                .submit(|c| {
-                    diesel::sql_query("SELECT temp_store AS x FROM pragma_temp_store")
-                        .load::<Row>(c)
-                        .map(|rows| rows.into_iter().map(|r| r.x).collect())
-                        .map_err(ApiError::from)
-                })
+            let journal = writer
+                .submit(|c| Ok(integers(c, "SELECT temp_store AS x FROM pragma_temp_store")))
                 .await
                 .unwrap();
             assert_eq!(journal, [2], "the writer's temp_store is MEMORY");
             // A slow write holds the writer so that the next three share one batch.
-            let w = writer.clone();
-            let slow = actix_web::rt::spawn(async move {
-                w.submit(|c| {
-                    std::thread::sleep(Duration::from_millis(300));
-                    insert_b(c, 1001)
-                })
-                .await
-            });
-            actix_web::rt::time::sleep(Duration::from_millis(50)).await;
+            let slow = hold_writer(&writer, "b", 1001).await;
             let (w1, w2) = (writer.clone(), writer.clone());
             let before =
                 actix_web::rt::spawn(async move { w1.submit(|c| insert_b(c, 1002)).await });
@@ -608,15 +537,11 @@ mod tests {
             assert!(after.is_ok());
         });
         let mut conn = manager.open().unwrap();
-        let counts: Vec<i64> = diesel::sql_query(
+        let counts = integers(
+            &mut conn,
             "SELECT count(*) AS x FROM b WHERE v = zeroblob(8192) AND x <= 256
              UNION ALL SELECT count(*) FROM b WHERE x > 1000",
-        )
-        .load::<Row>(&mut conn)
-        .unwrap()
-        .into_iter()
-        .map(|r| r.x)
-        .collect();
+        );
         assert_eq!(
             counts,
             [256, 3],
@@ -668,13 +593,10 @@ mod tests {
         let wal = std::fs::metadata(dir.join("w.db-wal")).unwrap().len();
         assert!(wal < 8 * 1024 * 1024, "the WAL grew to {wal} bytes");
         let mut conn = manager.open().unwrap();
-        let rows: Vec<i64> =
-            diesel::sql_query("SELECT count(*) AS x FROM b WHERE length(v) = 8192")
-                .load::<Row>(&mut conn)
-                .unwrap()
-                .into_iter()
-                .map(|r| r.x)
-                .collect();
+        let rows = integers(
+            &mut conn,
+            "SELECT count(*) AS x FROM b WHERE length(v) = 8192",
+        );
         assert_eq!(rows, [4 * ROWS]);
         std::fs::remove_dir_all(dir).unwrap();
     }
