@@ -402,6 +402,14 @@ mod tests {
             .map_err(ApiError::from)
     }
 
+    /// Inserts row `x` of 8 KiB into table `b`.
+    fn insert_b(conn: &mut DbConnection, x: i64) -> Result<(), ApiError> {
+        conn.batch_execute(&format!(
+            "INSERT INTO b (x, v) VALUES ({x}, zeroblob(8192))"
+        ))
+        .map_err(ApiError::from)
+    }
+
     /// A new database in WAL mode in a directory of its own, made by `schema`.
     fn database(schema: &str) -> (std::path::PathBuf, Manager) {
         let dir = std::env::temp_dir().join(format!("liaison-writer-{}", uuid::Uuid::now_v7()));
@@ -550,13 +558,6 @@ mod tests {
         std::fs::remove_dir_all(dir).unwrap();
     }
 
-    fn insert_b(conn: &mut DbConnection, x: i64) -> Result<(), ApiError> {
-        conn.batch_execute(&format!(
-            "INSERT INTO b (x, v) VALUES ({x}, zeroblob(8192))"
-        ))
-        .map_err(ApiError::from)
-    }
-
     /// The WAL is copied beside the writer and started over by it: its file stays well short of
     /// what was written through it, and every write is there afterwards.
     #[test]
@@ -574,15 +575,7 @@ mod tests {
                 handles.push(actix_web::rt::spawn(async move {
                     for i in 0..ROWS {
                         let x = w * ROWS + i;
-                        writer
-                            .submit(move |c| {
-                                c.batch_execute(&format!(
-                                    "INSERT INTO b (x, v) VALUES ({x}, zeroblob(8192))"
-                                ))
-                                .map_err(ApiError::from)
-                            })
-                            .await
-                            .unwrap();
+                        writer.submit(move |c| insert_b(c, x)).await.unwrap();
                     }
                 }));
             }
