@@ -429,19 +429,18 @@ mod tests {
         (dir, manager)
     }
 
-    /// Starts a write that holds the writer for 300 ms (inserting `x` into `table`'s column
-    /// `x`), and gives it time to start: what is submitted next queues behind it, one batch.
+    /// Starts a write that holds the writer for 300 ms (then `write`s row `x`), and gives it
+    /// time to start: what is submitted next queues behind it, one batch.
     async fn hold_writer(
         writer: &std::rc::Rc<Writer>,
-        table: &'static str,
+        write: fn(&mut DbConnection, i64) -> Result<(), ApiError>,
         x: i64,
     ) -> actix_web::rt::task::JoinHandle<Result<(), ApiError>> {
         let w = writer.clone();
         let slow = actix_web::rt::spawn(async move {
             w.submit(move |c| {
                 std::thread::sleep(Duration::from_millis(300));
-                c.batch_execute(&format!("INSERT INTO {table} (x) VALUES ({x})"))
-                    .map_err(ApiError::from)
+                write(c, x)
             })
             .await
         });
@@ -467,7 +466,7 @@ mod tests {
         let writer = std::rc::Rc::new(Writer::start(manager.clone()));
         actix_web::rt::System::new().block_on(async move {
             // A slow write holds the writer while the others queue behind it.
-            let slow = hold_writer(&writer, "t", 100).await;
+            let slow = hold_writer(&writer, insert, 100).await;
             let mut handles = Vec::new();
             for x in 1..=6 {
                 let w = writer.clone();
@@ -532,7 +531,7 @@ mod tests {
                 .unwrap();
             assert_eq!(journal, [2], "the writer's temp_store is MEMORY");
             // A slow write holds the writer so that the next three share one batch.
-            let slow = hold_writer(&writer, "b", 1001).await;
+            let slow = hold_writer(&writer, insert_b, 1001).await;
             let (w1, w2) = (writer.clone(), writer.clone());
             let before =
                 actix_web::rt::spawn(async move { w1.submit(|c| insert_b(c, 1002)).await });
