@@ -1,0 +1,1 @@
+COMMENT ON INDEX communications_school_family_time IS NULL;
