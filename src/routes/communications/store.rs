@@ -323,6 +323,41 @@ pub struct Filters {
     pub author: Option<String>,
 }
 
+impl Filters {
+    /// The family, when it is the only filter.
+    fn family_alone(&self) -> Option<FamilyId> {
+        // Every field named, so that a new filter cannot be missed here.
+        let Filters {
+            family,
+            applicant,
+            student,
+            guardian,
+            channel,
+            direction,
+            category,
+            occurred_from,
+            occurred_to,
+            follow_up,
+            author,
+        } = self;
+        let others = applicant.is_some()
+            || student.is_some()
+            || guardian.is_some()
+            || channel.is_some()
+            || direction.is_some()
+            || category.is_some()
+            || occurred_from.is_some()
+            || occurred_to.is_some()
+            || follow_up.is_some()
+            || author.is_some();
+        if others {
+            None
+        } else {
+            *family
+        }
+    }
+}
+
 /// A page of the communications the viewer may see, newest first by `occurred_at`; follow-ups
 /// are judged due or overdue at `now`.
 pub fn list(
@@ -333,6 +368,9 @@ pub fn list(
     page: &PageRequest,
 ) -> Result<Vec<CommunicationRow>, ApiError> {
     let after = page.after.as_deref().and_then(parse_time_key);
+    if let Some(family) = f.family_alone() {
+        return family_page(conn, viewer, family, after.as_ref(), page.fetch());
+    }
     Ok(native!(conn, |c| {
         let mut sql = visible!(viewer);
         if let Some(family) = f.family {
@@ -392,10 +430,52 @@ pub fn family_page(
     after: Option<&(NaiveDateTime, String)>,
     limit: i64,
 ) -> Result<Vec<CommunicationRow>, ApiError> {
+    if viewer.record_scope().is_none() {
+        return Ok(staff_family_page(conn, viewer, family, after, limit)?);
+    }
     Ok(native!(conn, |c| {
         let sql = visible!(viewer).filter(comms::family_id.eq(family));
         newest_first!(sql, after, limit).load(c)
     })?)
+}
+
+/// `family_page` for staff, who see all of a family's communications: the rows `visible!` and
+/// `newest_first!` select for them (`family_id = ?` already leaves out an applicant's), as a
+/// query of one fixed shape that diesel prepares once and keeps; a boxed query writes its SQL
+/// out again on every request (a twentieth of a family's list under `perf`).
+fn staff_family_page(
+    conn: &mut DbConnection,
+    viewer: &Viewer,
+    family: FamilyId,
+    after: Option<&(NaiveDateTime, String)>,
+    limit: i64,
+) -> QueryResult<Vec<CommunicationRow>> {
+    let school = viewer.school_id.as_str();
+    native!(conn, |c| {
+        let sql = comms::table
+            .filter(comms::school_id.eq(school))
+            .filter(comms::archived_at.is_null())
+            .filter(comms::family_id.eq(family));
+        let newest_first = (comms::occurred_at.desc(), comms::id.desc());
+        match after {
+            None => sql
+                .order(newest_first)
+                .limit(limit)
+                .select(CommunicationRow::as_select())
+                .load(c),
+            Some((at, id)) => sql
+                .filter(comms::occurred_at.le(*at))
+                .filter(
+                    comms::occurred_at
+                        .lt(*at)
+                        .or(comms::occurred_at.eq(*at).and(comms::id.lt(id))),
+                )
+                .order(newest_first)
+                .limit(limit)
+                .select(CommunicationRow::as_select())
+                .load(c),
+        }
+    })
 }
 
 /// A keyset position in a newest-first list: the time and id of the last item seen.
