@@ -330,6 +330,25 @@ impl<'a> Tx<'a> {
         Ok(row)
     }
 
+    /// `revise` for an edit that changes only some of the record's columns, which `save` writes
+    /// (with the version and time, guarded by `expected`, the version it replaces; it returns
+    /// the number of rows written). SQLite rewrites the entry of every index over a column that an
+    /// `UPDATE` sets, changed or not: a whole-row save dirties index pages that nothing changed.
+    pub fn revise_columns<R: Record>(
+        &mut self,
+        current: &R,
+        action: Action,
+        edit: impl FnOnce(&mut R),
+        save: impl FnOnce(&R, &mut DbConnection, i64) -> QueryResult<usize>,
+    ) -> Result<R, ApiError> {
+        let mut row = current.clone();
+        edit(&mut row);
+        row.bump(self.ctx.now);
+        let written = save(&row, self.conn, current.version())?;
+        self.saved(written, current, &row, action, Operation::Update)?;
+        Ok(row)
+    }
+
     /// Archives a record (guarded like `revise`); returns the archived record.
     pub fn archive<R: Archivable>(&mut self, current: &R) -> Result<R, ApiError> {
         let mut row = current.clone();
@@ -346,7 +365,20 @@ impl<'a> Tx<'a> {
         action: Action,
         operation: Operation,
     ) -> Result<(), ApiError> {
-        if row.save(self.conn, current.version())? != 1 {
+        let written = row.save(self.conn, current.version())?;
+        self.saved(written, current, row, action, operation)
+    }
+
+    /// Records a save that wrote `written` rows (none: 412).
+    fn saved<R: Record>(
+        &mut self,
+        written: usize,
+        current: &R,
+        row: &R,
+        action: Action,
+        operation: Operation,
+    ) -> Result<(), ApiError> {
+        if written != 1 {
             return Err(ApiError::PreconditionFailed);
         }
         self.note(action, row, operation);

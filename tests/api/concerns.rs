@@ -2499,3 +2499,66 @@ async fn of_two_first_changes_of_the_settings_at_once_one_wins_and_the_other_get
     assert_eq!(r.actions(), [act("update", "settings", SCHOOL)]);
     assert_eq!(r.fed(), [fed("settings", SCHOOL, "create", 1)]);
 }
+
+/// A move writes only the workflow's columns: after each one the stored concern is what the move
+/// answered, and everything else about it is as it was raised.
+#[actix_web::test]
+async fn a_move_changes_the_workflow_and_nothing_else() {
+    let app = TestApp::new().await;
+    let f = fx(&app).await;
+    let raised = raise_as(
+        &app,
+        &app.admin(),
+        &f.fam,
+        json!({"student_id": f.kid, "priority": "high", "description": "Too much on weekends",
+               "visibility": "family"}),
+    )
+    .await;
+    let id = raised["id"].as_str().expect("id").to_string();
+    let res = app
+        .patch(
+            &format!("{C}/{id}"),
+            &app.admin(),
+            json!({"assignee": "pre-7"}),
+        )
+        .await;
+    res.assert_status(200);
+    let before = res.body.clone();
+    let workflow = [
+        "status",
+        "resolution",
+        "first_response_at",
+        "resolved_at",
+        "closed_at",
+        "version",
+        "updated_at",
+        "overdue",
+    ];
+    let mut version = before["version"].as_i64().expect("version");
+    for to in [
+        "acknowledged",
+        "in_progress",
+        "resolved",
+        "in_progress",
+        "resolved",
+        "closed",
+    ] {
+        let res = go(&app, &app.admin(), &id, move_body(to)).await;
+        res.assert_status(200);
+        assert_eq!(res.body["status"], json!(to));
+        version += 1;
+        assert_eq!(res.body["version"], json!(version));
+        assert_eq!(
+            get(&app, &id).await,
+            res.body,
+            "stored as answered after {to}"
+        );
+        let mut rest = res.body.as_object().expect("object").clone();
+        let mut was = before.as_object().expect("object").clone();
+        for key in workflow {
+            rest.remove(key);
+            was.remove(key);
+        }
+        assert_eq!(rest, was, "only the workflow moved on {to}");
+    }
+}

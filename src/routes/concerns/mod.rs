@@ -377,7 +377,12 @@ pub async fn transition_concern(
                 resolution: input.resolution,
             };
             let effects = workflow::transition(&current.case(), requested, viewer.role, now)?;
-            let saved = tx.revise(&current, Action::Transition, |row| row.apply(effects.after))?;
+            let saved = tx.revise_columns(
+                &current,
+                Action::Transition,
+                |row| row.apply(effects.after),
+                ConcernRow::save_case,
+            )?;
             // The transition entry belongs to the recorded move (see `write_entries`).
             store::write_entries(
                 tx.conn(),

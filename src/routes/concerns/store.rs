@@ -53,6 +53,19 @@ pub struct ConcernRow {
     pub visibility: ConcernVisibility,
 }
 
+/// The columns a move changes (`Case`'s), with the version and time: what `save_case` writes.
+#[derive(AsChangeset)]
+#[diesel(table_name = concerns, treat_none_as_null = true)]
+struct CaseColumns<'a> {
+    status: Status,
+    resolution: Option<&'a str>,
+    first_response_at: Option<NaiveDateTime>,
+    resolved_at: Option<NaiveDateTime>,
+    closed_at: Option<NaiveDateTime>,
+    version: i64,
+    updated_at: NaiveDateTime,
+}
+
 impl Record for ConcernRow {
     const TYPE: ResourceType = ResourceType::Concerns;
     stored_in!(concerns);
@@ -165,6 +178,31 @@ impl ConcernRow {
             resolved_at: self.resolved_at,
             closed_at: self.closed_at,
         }
+    }
+
+    /// Saves a move over the stored concern if that is still at `expected`: the workflow's
+    /// columns (what `apply` sets), the version and the time, and no other column, so that the
+    /// indexes over the family and the assignee are left as they are (see
+    /// `Tx::revise_columns`). The number of rows written.
+    pub fn save_case(&self, conn: &mut DbConnection, expected: i64) -> QueryResult<usize> {
+        let columns = CaseColumns {
+            status: self.status,
+            resolution: self.resolution.as_deref(),
+            first_response_at: self.first_response_at,
+            resolved_at: self.resolved_at,
+            closed_at: self.closed_at,
+            version: self.version,
+            updated_at: self.updated_at,
+        };
+        native!(conn, |c| crate::db::update::update(
+            concerns::table,
+            &columns,
+            concerns::school_id
+                .eq(&self.school_id)
+                .and(concerns::id.eq(&self.id))
+                .and(concerns::version.eq(expected)),
+        )
+        .execute(c))
     }
 
     /// Sets the workflow's part of the concern, as a move left it.
