@@ -323,11 +323,7 @@ impl<'a> Tx<'a> {
         action: Action,
         edit: impl FnOnce(&mut R),
     ) -> Result<R, ApiError> {
-        let mut row = current.clone();
-        edit(&mut row);
-        row.bump(self.ctx.now);
-        self.save(current, &row, action, Operation::Update)?;
-        Ok(row)
+        self.revise_columns(current, action, edit, R::save)
     }
 
     /// `revise` for an edit that changes only some of the record's columns, which `save` writes
