@@ -41,6 +41,11 @@
 #   BENCH_SKIP_BUILD   1 = use the existing release binary
 #   CARGO_TARGET_DIR   where cargo builds Liaison (default ./target; not passed to the ceiling)
 #   LIAISON_WORKERS, LIAISON_DB_POOL_SIZE  passed to the server when set
+#   LIAISON_RATE_LIMIT_READS, LIAISON_RATE_LIMIT_WRITES  the server's quotas per caller (default
+#                      1000000000/hour each here: one token makes every request of a run, and a
+#                      fast run comes close to the defaults, 1,000,000 reads and 200,000 writes an
+#                      hour; a faster one would measure 429s. The limiter still runs on every
+#                      request)
 #
 # It reports; it is not a test: it exits 0 when targets are missed, and non-zero only when the
 # benchmark itself cannot run (no build, no database, a seed or a server that fails).
@@ -177,6 +182,8 @@ trap 'exit 130' INT TERM
 LIAISON_JWT_SECRET=$(python3 -c 'import secrets; print(secrets.token_hex(20))') # 40 chars
 export LIAISON_JWT_SECRET
 export LIAISON_BIND="127.0.0.1:$PORT"
+export LIAISON_RATE_LIMIT_READS=${LIAISON_RATE_LIMIT_READS:-1000000000/hour}
+export LIAISON_RATE_LIMIT_WRITES=${LIAISON_RATE_LIMIT_WRITES:-1000000000/hour}
 export RUST_LOG=warn
 
 # --- databases: migrate and seed each before any measurement -----------------------------------
