@@ -2506,15 +2506,13 @@ async fn of_two_first_changes_of_the_settings_at_once_one_wins_and_the_other_get
 async fn a_move_changes_the_workflow_and_nothing_else() {
     let app = TestApp::new().await;
     let f = fx(&app).await;
-    let raised = raise_as(
+    let id = raise(
         &app,
-        &app.admin(),
         &f.fam,
         json!({"student_id": f.kid, "priority": "high", "description": "Too much on weekends",
                "visibility": "family"}),
     )
     .await;
-    let id = raised["id"].as_str().expect("id").to_string();
     let res = app
         .patch(
             &format!("{C}/{id}"),

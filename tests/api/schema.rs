@@ -417,3 +417,64 @@ async fn answers_send_every_property_the_document_requires_and_no_other() {
         conforms(schemas, name, &res.body, &path);
     }
 }
+
+/// On SQLite one family's communications are read from an index that carries every column of
+/// the table (a column added without it would send every row back to the table), and the
+/// planner reads the family's page from it alone, in list order.
+#[actix_web::test]
+async fn sqlite_reads_a_familys_communications_from_its_covering_index() {
+    let app = TestApp::new().await;
+    if app.is_postgres() {
+        return;
+    }
+    let fam = app.family("Covered").await;
+    let mut logged = Vec::new();
+    for at in ["2026-01-05T10:00:00Z", "2026-01-06T10:00:00Z"] {
+        let body = serde_json::json!({"family_id": fam, "channel": "phone",
+            "direction": "outbound", "occurred_at": at});
+        let res = app.post("/v1/communications", &app.admin(), body).await;
+        res.assert_status(201);
+        logged.insert(0, res.id());
+    }
+    let path = format!("/v1/communications?family_id={fam}");
+    assert_eq!(ids(&app, &path, &app.admin()).await, logged);
+
+    let names = |sql: &str| -> Vec<String> {
+        let rows: Vec<Name> = diesel::sql_query(sql).load(&mut *app.conn()).unwrap();
+        rows.into_iter().map(|r| r.name).collect()
+    };
+    let columns = names("SELECT name FROM pragma_table_info('communications')");
+    assert!(columns.len() > 20, "{columns:?}");
+    let left_out = names(
+        "SELECT name FROM pragma_table_info('communications') EXCEPT \
+         SELECT name FROM pragma_index_info('communications_school_family_covering')",
+    );
+    assert!(
+        left_out.is_empty(),
+        "columns missing from communications_school_family_covering: {left_out:?}"
+    );
+
+    #[derive(QueryableByName)]
+    struct Step {
+        #[diesel(sql_type = Text)]
+        detail: String,
+    }
+    let plan: Vec<Step> = diesel::sql_query(format!(
+        "EXPLAIN QUERY PLAN SELECT {} FROM communications WHERE school_id = 'a' \
+         AND archived_at IS NULL AND family_id IS NOT NULL AND family_id = 'b' \
+         ORDER BY occurred_at DESC, id DESC LIMIT 51",
+        columns.join(", ")
+    ))
+    .load(&mut *app.conn())
+    .unwrap();
+    let plan: Vec<String> = plan.into_iter().map(|s| s.detail).collect();
+    assert_eq!(
+        plan,
+        vec![
+            "SEARCH communications USING COVERING INDEX communications_school_family_covering \
+             (school_id=? AND family_id=?)"
+                .to_string()
+        ],
+        "the family's page needs no table lookup and no sort"
+    );
+}
