@@ -38,21 +38,25 @@ pub const MAX_BATCH: usize = 64;
 /// 2,614 / 2,553 created communications/s, in runs alternating with the former on one seeded
 /// database; peak RSS the same to 2 MiB.
 ///
-/// SQLite's own checkpoint after a commit is only a backstop (at 64,000 pages, 256 MiB, should
-/// the copying thread be gone): [`Checkpoints`] says who copies the WAL instead.
+/// SQLite's own checkpoint after a commit is only a backstop, at twice [`RESTART_FRAMES`]
+/// (should the copying thread be gone): [`Checkpoints`] says who copies the WAL instead. Below
+/// that, it would run in the writer's commits before the writer's own restart was due.
 const WRITER_PRAGMAS: &str =
-    "PRAGMA cache_size = -8192; PRAGMA wal_autocheckpoint = 64000; PRAGMA temp_store = MEMORY;";
+    "PRAGMA cache_size = -8192; PRAGMA wal_autocheckpoint = 192000; PRAGMA temp_store = MEMORY;";
 
 type Manage = <DbConnection as Connection>::TransactionManager;
 
 /// The WAL's length (in pages) at which the writer checkpoints it itself, so that its next
-/// commit starts the WAL over (128 MiB). Each time it does, every write waiting on it waits for
-/// that copy and its two fsyncs; at 4,000 pages (16 MiB) that was several times a second under
-/// load. At 32,000, in runs alternating with 4,000 on one seeded database: 4,777 / 4,371 /
-/// 4,840 against 3,947 / 3,708 / 3,817 created communications/s (p99 33-43 against 46-48 ms),
-/// and 3,270 / 3,275 / 3,166 against 2,578 / 2,359 / 2,574 concern transitions/s (p99 82-91
-/// against 58-77 ms: the rarer restarts copy more). The `-wal` file grows to about 150 MiB.
-const RESTART_FRAMES: i64 = 32000;
+/// commit starts the WAL over (375 MiB). Each time it does, every write waiting on it waits for
+/// that copy and its fsyncs: the pages left to copy go to scattered places in the database file,
+/// and that fsync waited on the disk for 8-110 ms a restart (`/proc/thread-self/schedstat`:
+/// two thirds of it asleep in `fsync`). At 4,000 pages (16 MiB) that was several times a second
+/// under load; at 32,000, at about 6,000 created communications/s (7.5 pages each), still twice
+/// a second, and every write in flight at each one waited for it: 1% of them, which was the
+/// p99. In runs alternating on one seeded database, 32,000 / 64,000 / 96,000 pages gave p99 24.4
+/// / 19.2 / 13.8 ms and 23.9 / 19.3 / 13.2 ms at 4,500-5,700 created/s, the same rate within
+/// noise. The `-wal` file stays at about this size once a burst of writes has grown it.
+const RESTART_FRAMES: i64 = 96_000;
 
 /// Who copies the writer's WAL into the database, and when.
 ///
