@@ -24,6 +24,9 @@
 #   BENCH_SKIP_BUILD    1 = use the existing release binary
 #   BENCH_CEILING       the ceiling script, or "skip" (default ../shared/bench/ceiling.sh)
 #   CARGO_TARGET_DIR    where cargo builds Liaison (default ./target)
+#   LIAISON_RATE_LIMIT_READS, LIAISON_RATE_LIMIT_WRITES
+#                       the server's quotas per caller (default 1000000000/hour each here: one
+#                       token makes every request of a run, which must not measure 429s)
 # It reports; it exits non-zero only when the benchmark itself cannot run.
 set -euo pipefail
 
@@ -89,6 +92,8 @@ trap 'exit 130' INT TERM
 
 LIAISON_JWT_SECRET=$(python3 -c 'import secrets; print(secrets.token_hex(20))')
 export LIAISON_JWT_SECRET LIAISON_BIND="127.0.0.1:$PORT" RUST_LOG=warn
+export LIAISON_RATE_LIMIT_READS=${LIAISON_RATE_LIMIT_READS:-1000000000/hour}
+export LIAISON_RATE_LIMIT_WRITES=${LIAISON_RATE_LIMIT_WRITES:-1000000000/hour}
 TOKEN=$("$BIN" token --role admin --school "$SCHOOL" --ttl 2h)
 
 # The machine's ceiling, measured in the same run so the figures can be read as ratios.

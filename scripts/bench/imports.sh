@@ -21,6 +21,9 @@
 #   BENCH_CEILING      the ceiling script, or "skip" (default ../shared/bench/ceiling.sh)
 #   BENCH_SKIP_BUILD   1 = use the existing release binary
 #   CARGO_TARGET_DIR   where cargo builds Liaison (default ./target)
+#   LIAISON_RATE_LIMIT_READS, LIAISON_RATE_LIMIT_WRITES
+#                      the server's quotas per caller (default 1000000000/hour each here: one
+#                      token makes every request of a run, which must not measure 429s)
 #
 # It reports; it is not a test: it exits 0 when targets are missed.
 set -euo pipefail
@@ -69,6 +72,8 @@ trap cleanup EXIT
 
 export LIAISON_JWT_SECRET=$(python3 -c 'import secrets; print(secrets.token_hex(20))')
 export LIAISON_BIND="127.0.0.1:$PORT"
+export LIAISON_RATE_LIMIT_READS=${LIAISON_RATE_LIMIT_READS:-1000000000/hour}
+export LIAISON_RATE_LIMIT_WRITES=${LIAISON_RATE_LIMIT_WRITES:-1000000000/hour}
 export RUST_LOG=warn
 
 log "writing $FAMILIES families and $((FAMILIES * 3 / 2)) guardians and students"
