@@ -48,9 +48,9 @@ type Manage = <DbConnection as Connection>::TransactionManager;
 
 /// The WAL's length (in pages) at which the writer checkpoints it itself, so that its next
 /// commit starts the WAL over (375 MiB). Each time it does, every write waiting on it waits for
-/// that copy and its fsyncs: the pages left to copy go to scattered places in the database file,
-/// and that fsync waited on the disk for 8-110 ms a restart (`/proc/thread-self/schedstat`:
-/// two thirds of it asleep in `fsync`). At 4,000 pages (16 MiB) that was several times a second
+/// that copy and its fsyncs: the pages left to copy go to scattered places in the database file.
+/// Under load a restart took 8-110 ms, about two thirds of it asleep (`/proc/thread-self/
+/// schedstat`), and the writer's sleeps were in `fsync` (its scheduler switches). At 4,000 pages (16 MiB) that was several times a second
 /// under load; at 32,000, at about 6,000 created communications/s (7.5 pages each), still twice
 /// a second, and every write in flight at each one waited for it: 1% of them, which was the
 /// p99. In runs alternating on one seeded database, 32,000 / 64,000 / 96,000 pages gave p99 24.4
