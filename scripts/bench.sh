@@ -37,6 +37,14 @@
 #   BENCH_AUDIT_EVENTS audit events likewise (default BENCH_CHANGES)
 #   BENCH_TIMELINE_PAGE  the deep timeline page compared with page 1 (default 200)
 #   BENCH_IDEMPOTENCY  1 = every create sends its own Idempotency-Key (default 1)
+#   BENCH_WARM_CACHE   1 = read the backend's database files through the page cache before each
+#                      scenario (default 1; 0 = measure whatever the cache holds by then). Some
+#                      machines page out file cache left idle for a minute even with memory free
+#                      (this one's kernel runs DAMON pageout for page cache idle 60 s), and a run
+#                      reaches a backend's write scenarios minutes after seeding it: without this,
+#                      writes measured the disk reads of pages reclaimed in between (concern
+#                      transitions 1,074/s against 3,201/s warm, one seeded database, alternating),
+#                      while the ceiling's small database was just written and fully cached
 #   BENCH_PORT         port on 127.0.0.1 (default 18089)
 #   BENCH_SKIP_BUILD   1 = use the existing release binary
 #   CARGO_TARGET_DIR   where cargo builds Liaison (default ./target; not passed to the ceiling)
@@ -66,6 +74,7 @@ CHANGES=${BENCH_CHANGES:-1000000}
 AUDIT_EVENTS=${BENCH_AUDIT_EVENTS:-$CHANGES}
 TIMELINE_PAGE=${BENCH_TIMELINE_PAGE:-200}
 IDEMPOTENCY=${BENCH_IDEMPOTENCY:-1}
+WARM_CACHE=${BENCH_WARM_CACHE:-1}
 PAGE_SIZE=50
 PORT=${BENCH_PORT:-18089}
 SCHOOL=bench-school
@@ -73,7 +82,7 @@ HOST="http://127.0.0.1:$PORT"
 PG_URL=${BENCH_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/liaison_bench}
 
 for v in SECONDS_PER WARMUP THREADS CONNS FAMILIES COMMUNICATIONS BUSY_COMMUNICATIONS CONCERNS \
-  CHANGES AUDIT_EVENTS TIMELINE_PAGE PORT; do
+  CHANGES AUDIT_EVENTS TIMELINE_PAGE PORT WARM_CACHE; do
   [[ ${!v} =~ ^[0-9]+$ ]] || { echo "bench: $v must be a whole number, got '${!v}'" >&2; exit 2; }
 done
 ((SECONDS_PER >= 1)) || { echo "bench: BENCH_SECONDS must be at least 1" >&2; exit 2; }
@@ -125,6 +134,7 @@ command -v curl >/dev/null 2>&1 || die "curl is required"
 
 # --- PostgreSQL: reachable, and the database ours to create -----------------------------------
 PG_CREATED=0
+PG_FILES=
 if uses postgres; then
   command -v psql >/dev/null 2>&1 || die "psql is required for PostgreSQL (or BENCH_BACKENDS=sqlite)"
   # The server's maintenance database (same URL, database "postgres") and the bench database name.
@@ -197,6 +207,8 @@ for b in "${BACKENDS[@]}"; do
     log "creating database $PG_DB"
     pg_admin -v db="$PG_DB" <<<'CREATE DATABASE :"db"' >/dev/null || die "cannot create database $PG_DB"
     PG_CREATED=1
+    # Where its files are, for warm_cache (empty unless the role may read the setting).
+    PG_FILES=$(pg_admin -v db="$PG_DB" <<<"SELECT current_setting('data_directory') || '/base/' || oid FROM pg_database WHERE datname = :'db'" 2>/dev/null || true)
     TARGET[$b]=$PG_URL
     DBURL[$b]=$PG_URL
   fi
@@ -287,11 +299,31 @@ key_prefix() {
   if [[ $IDEMPOTENCY == 1 ]]; then export BENCH_KEY_PREFIX="bench-$1-$(date +%s%N)"; else export BENCH_KEY_PREFIX=; fi
 }
 
+# warm_cache BACKEND: reads the backend's database files through the page cache (see
+# BENCH_WARM_CACHE), so that a scenario measures the server and not pages reclaimed since the
+# backend was last touched. PostgreSQL's files are read only where its data directory is
+# readable (a server on this machine, the benchmark run as root or postgres).
+warm_cache() {
+  [[ $WARM_CACHE == 1 ]] || return 0
+  local files=()
+  if [[ $1 == sqlite ]]; then
+    files=("${TARGET[$1]}"*)
+  elif [[ -n $PG_FILES && -r $PG_FILES ]]; then
+    files=("$PG_FILES")
+  else
+    [[ -n ${WARM_SKIPPED:-} ]] || log "$1: its database files are not readable here: scenarios run without warming the page cache"
+    WARM_SKIPPED=1
+    return 0
+  fi
+  find "${files[@]}" -type f -exec cat {} + >/dev/null 2>&1 || true
+}
+
 # run_wrk BACKEND NAME LUA [PREPARE]: the warm-up, then the measured run, against $HOST; the
 # lua script takes its paths, ids and bodies from the environment. PREPARE runs before each
 # with the phase (warmup, run) as its argument.
 run_wrk() {
   local b=$1 name=$2 lua=$3 prep=${4:-} out k=$b:$2
+  warm_cache "$b"
   if ((WARMUP > 0)); then
     [[ -z $prep ]] || "$prep" "$b" warmup
     key_prefix "$b-$name-warmup"
