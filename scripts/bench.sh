@@ -574,6 +574,13 @@ echo
 echo "Liaison benchmark  $(date -u +%Y-%m-%dT%H:%M:%SZ)  $(nproc) cores  wrk -t$THREADS -c$CONNS -d${SECONDS_PER}s (+${WARMUP}s warm-up each)  commit $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo '?')"
 echo "seeded per backend: $(thousands "$FAMILIES") families, $(thousands "$COMMUNICATIONS") communications (+ $(thousands "$BUSY_COMMUNICATIONS") for the busy family), $(thousands "$CONCERNS") concerns, $(thousands "$AUDIT_EVENTS") audit events, $(thousands "$CHANGES") change records"
 echo "requests cycle over 1,000 ids, list pages or feed cursors spread across their table"
+if [[ $WARM_CACHE != 1 ]]; then
+  echo "page cache: not warmed (BENCH_WARM_CACHE=$WARM_CACHE): scenarios read whatever the cache held"
+elif [[ -n ${WARM_SKIPPED:-} ]]; then
+  echo "page cache: SQLite's files read through it before each scenario; PostgreSQL's were not readable here"
+else
+  echo "page cache: each backend's database files read through it before each of its scenarios"
+fi
 
 echo
 if [[ $CEILING == skip ]]; then
