@@ -48,12 +48,15 @@ type Manage = <DbConnection as Connection>::TransactionManager;
 
 /// The WAL's length (in pages) at which the writer checkpoints it itself, so that its next
 /// commit starts the WAL over (375 MiB). Each time it does, every write waiting on it waits for
-/// that copy and its fsyncs: the pages left to copy go to scattered places in the database file.
-/// Under load a restart took 8-110 ms, about two thirds of it asleep (`/proc/thread-self/
-/// schedstat`), and the writer's sleeps were in `fsync` (its scheduler switches). At 4,000 pages (16 MiB) that was several times a second
-/// under load; at 32,000, at about 6,000 created communications/s (7.5 pages each), still twice
-/// a second, and every write in flight at each one waited for it: 1% of them, which was the
-/// p99. In runs alternating on one seeded database, 32,000 / 64,000 / 96,000 pages gave p99 24.4
+/// that copy and its fsyncs. Under load a restart took 8-117 ms, about two thirds of it asleep
+/// (`/proc/thread-self/schedstat`), and the writer's sleeps were in `fsync` (its scheduler
+/// switches). Most of it is the database file's fsync: SQLite syncs that file only in a
+/// checkpoint that reaches the end of the WAL, so the copying thread's passive checkpoints leave
+/// every page they copied since the last restart dirty in the page cache until this one (timed
+/// apart: the WAL's fsync 3-10 ms, the database file's 9-91 ms, the checkpoint after them 9-29
+/// ms). At 4,000 pages (16 MiB) restarts came several times a second under load; at 32,000, at
+/// about 6,000 created communications/s (7.5 pages each), still twice a second, and every write
+/// in flight at each one waited for it: 1% of them, which was the p99. In runs alternating on one seeded database, 32,000 / 64,000 / 96,000 pages gave p99 24.4
 /// / 19.2 / 13.8 ms and 23.9 / 19.3 / 13.2 ms at 4,500-5,700 created/s, the same rate within
 /// noise. The `-wal` file stays at about this size once a burst of writes has grown it.
 const RESTART_FRAMES: i64 = 96_000;
