@@ -478,3 +478,57 @@ async fn sqlite_reads_a_familys_communications_from_its_covering_index() {
         "the family's page needs no table lookup and no sort"
     );
 }
+
+/// On SQLite the overdue queues compare each due time as the text it is stored as
+/// (`CAST(... AS TEXT)`, see `db::types::StoredTime`), and still walk their partial indexes
+/// newest first, with no sort. The open follow-ups' index needs `follow_up_due_at IS NOT NULL`
+/// written out: SQLite infers it from a comparison on the column, not on the cast. (Which index
+/// the planner takes for follow-ups depends on the statistics of a database with rows, so that
+/// one is checked by whether it can be used at all: `INDEXED BY` is an error where it cannot.)
+#[actix_web::test]
+async fn sqlite_overdue_queues_walk_their_partial_indexes() {
+    let app = TestApp::new().await;
+    if app.is_postgres() {
+        return;
+    }
+    #[derive(QueryableByName)]
+    struct Step {
+        #[diesel(sql_type = Text)]
+        detail: String,
+    }
+    let plan = |sql: &str| -> QueryResult<Vec<String>> {
+        let steps: Vec<Step> =
+            diesel::sql_query(format!("EXPLAIN QUERY PLAN {sql}")).load(&mut *app.conn())?;
+        Ok(steps.into_iter().map(|s| s.detail).collect())
+    };
+    assert_eq!(
+        plan(
+            "SELECT * FROM concerns WHERE school_id = 'a' \
+             AND CAST(due_at AS TEXT) < '2026-12-01 00:00:00' \
+             AND first_response_at IS NULL AND resolved_at IS NULL ORDER BY id DESC LIMIT 51"
+        )
+        .unwrap(),
+        vec!["SEARCH concerns USING INDEX concerns_school_unanswered (school_id=?)"],
+    );
+    let follow_ups = |due: &str| {
+        plan(&format!(
+            "SELECT * FROM communications INDEXED BY communications_school_open_follow_ups \
+             WHERE school_id = 'a' AND archived_at IS NULL AND follow_up_done_at IS NULL \
+             {due} ORDER BY occurred_at DESC, id DESC LIMIT 51"
+        ))
+    };
+    assert_eq!(
+        follow_ups(
+            "AND follow_up_due_at IS NOT NULL \
+             AND CAST(follow_up_due_at AS TEXT) < '2026-12-01 00:00:00'"
+        )
+        .unwrap(),
+        vec![
+            "SEARCH communications USING INDEX communications_school_open_follow_ups (school_id=?)"
+        ],
+    );
+    assert!(
+        follow_ups("AND CAST(follow_up_due_at AS TEXT) < '2026-12-01 00:00:00'").is_err(),
+        "without IS NOT NULL written out, the partial index cannot serve the cast"
+    );
+}

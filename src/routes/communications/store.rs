@@ -9,6 +9,7 @@ use super::wire::{Category, Communication, CommunicationInput, Direction, Follow
 use crate::auth::policy::{self, Viewer};
 use crate::auth::Caller;
 use crate::db::schema::communications as comms;
+use crate::db::types::stored_time;
 use crate::db::{native, stored_in, Archivable, DbConnection, Record, ResourceType};
 use crate::domain::{Channel, LanguageTag};
 use crate::error::ApiError;
@@ -404,12 +405,18 @@ pub fn list(
             Some(FollowUp::Due) => {
                 sql = sql
                     .filter(comms::follow_up_done_at.is_null())
-                    .filter(comms::follow_up_due_at.ge(now))
+                    // Implied by the comparison, but SQLite sees that only on the column itself:
+                    // without it, the partial index of open follow-ups would not be used.
+                    .filter(comms::follow_up_due_at.is_not_null())
+                    .filter(stored_time(comms::follow_up_due_at).ge(now))
             }
             Some(FollowUp::Overdue) => {
                 sql = sql
                     .filter(comms::follow_up_done_at.is_null())
-                    .filter(comms::follow_up_due_at.lt(now))
+                    // Implied by the comparison, but SQLite sees that only on the column itself:
+                    // without it, the partial index of open follow-ups would not be used.
+                    .filter(comms::follow_up_due_at.is_not_null())
+                    .filter(stored_time(comms::follow_up_due_at).lt(now))
             }
             Some(FollowUp::Done) => sql = sql.filter(comms::follow_up_done_at.is_not_null()),
             None => {}

@@ -11,6 +11,7 @@ use super::workflow::{self, Case, Entry};
 use crate::auth::policy::Viewer;
 use crate::auth::Role;
 use crate::db::schema::{concern_events as events, concerns};
+use crate::db::types::stored_time;
 use crate::db::{native, stored_in, DbConnection, Record, ResourceType};
 use crate::error::ApiError;
 use crate::http::pagination::PageRequest;
@@ -347,13 +348,13 @@ pub fn list(
         match f.overdue {
             Some(true) => {
                 sql = sql
-                    .filter(concerns::due_at.lt(now))
+                    .filter(stored_time(concerns::due_at).lt(now))
                     .filter(concerns::first_response_at.is_null())
                     .filter(concerns::resolved_at.is_null())
             }
             Some(false) => {
                 sql = sql.filter(
-                    concerns::due_at
+                    stored_time(concerns::due_at)
                         .ge(now)
                         .or(concerns::first_response_at.is_not_null())
                         .or(concerns::resolved_at.is_not_null()),
