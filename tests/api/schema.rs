@@ -532,3 +532,51 @@ async fn sqlite_overdue_queues_walk_their_partial_indexes() {
         "without IS NOT NULL written out, the partial index cannot serve the cast"
     );
 }
+
+/// On SQLite the families of one language are read from an index that carries every column of
+/// the table (a column added without it would send every family back to the table), and the
+/// planner reads a page of them from it alone, in list order.
+#[actix_web::test]
+async fn sqlite_lists_a_languages_families_from_its_covering_index() {
+    let app = TestApp::new().await;
+    if app.is_postgres() {
+        return;
+    }
+    let names = |sql: &str| -> Vec<String> {
+        let rows: Vec<Name> = diesel::sql_query(sql).load(&mut *app.conn()).unwrap();
+        rows.into_iter().map(|r| r.name).collect()
+    };
+    let columns = names("SELECT name FROM pragma_table_info('families')");
+    assert!(columns.len() > 15, "{columns:?}");
+    let left_out = names(
+        "SELECT name FROM pragma_table_info('families') EXCEPT \
+         SELECT name FROM pragma_index_info('families_school_language_covering')",
+    );
+    assert!(
+        left_out.is_empty(),
+        "columns missing from families_school_language_covering: {left_out:?}"
+    );
+
+    #[derive(QueryableByName)]
+    struct Step {
+        #[diesel(sql_type = Text)]
+        detail: String,
+    }
+    let plan: Vec<Step> = diesel::sql_query(format!(
+        "EXPLAIN QUERY PLAN SELECT {} FROM families WHERE school_id = 'a' \
+         AND archived_at IS NULL AND primary_language = 'es' AND id > 'b' ORDER BY id LIMIT 51",
+        columns.join(", ")
+    ))
+    .load(&mut *app.conn())
+    .unwrap();
+    let plan: Vec<String> = plan.into_iter().map(|s| s.detail).collect();
+    assert_eq!(
+        plan,
+        vec![
+            "SEARCH families USING COVERING INDEX families_school_language_covering \
+             (school_id=? AND primary_language=? AND id>?)"
+                .to_string()
+        ],
+        "a page of one language's families needs no table lookup and no sort"
+    );
+}

@@ -1,0 +1,1 @@
+COMMENT ON INDEX families_school_language IS NULL;
