@@ -262,10 +262,10 @@ where
 /// benchmark's data), that failed reading was a seventh of the server's CPU time (perf:
 /// `applyNumericAffinity`, `sqlite3AtoF`). On SQLite this writes the column as
 /// `CAST(col AS TEXT)`, which compares the stored text at once: the same answer for every time
-/// stored as text, which is how diesel writes them. An index cannot seek on the cast, hence the rule above;
-/// and a partial index `WHERE col IS NOT NULL` serves the query only if it says so itself, as
-/// SQLite infers that from a comparison on the column, not on the cast. PostgreSQL's times are
-/// typed: there the column is written as it is.
+/// stored as text, which is how diesel writes them. An index cannot seek on the cast, hence the
+/// rule above; and a partial index `WHERE col IS NOT NULL` serves the query only if it says so
+/// itself, as SQLite infers that from a comparison on the column, not on the cast. PostgreSQL's
+/// times are typed: there the column is written as it is.
 #[derive(Debug, Clone, Copy, diesel::query_builder::QueryId)]
 pub struct StoredTime<E>(E);
 

@@ -418,6 +418,41 @@ async fn answers_send_every_property_the_document_requires_and_no_other() {
     }
 }
 
+#[derive(QueryableByName)]
+struct Step {
+    #[diesel(sql_type = Text)]
+    detail: String,
+}
+
+/// The steps of SQLite's plan for `sql`.
+fn plan_of(app: &TestApp, sql: &str) -> QueryResult<Vec<String>> {
+    let steps: Vec<Step> =
+        diesel::sql_query(format!("EXPLAIN QUERY PLAN {sql}")).load(&mut *app.conn())?;
+    Ok(steps.into_iter().map(|s| s.detail).collect())
+}
+
+/// Checks that `index` carries every column of `table` (a column added without it would send
+/// every row back to the table), and that selecting them all, with `rest` after the table's
+/// name, is planned as `step` alone: no table lookup and no sort.
+fn assert_covering(app: &TestApp, table: &str, index: &str, rest: &str, step: &str) {
+    let names = |sql: String| -> Vec<String> {
+        let rows: Vec<Name> = diesel::sql_query(sql).load(&mut *app.conn()).unwrap();
+        rows.into_iter().map(|r| r.name).collect()
+    };
+    let columns = names(format!("SELECT name FROM pragma_table_info('{table}')"));
+    assert!(columns.len() > 15, "{columns:?}");
+    let left_out = names(format!(
+        "SELECT name FROM pragma_table_info('{table}') EXCEPT \
+         SELECT name FROM pragma_index_info('{index}')"
+    ));
+    assert!(
+        left_out.is_empty(),
+        "columns missing from {index}: {left_out:?}"
+    );
+    let sql = format!("SELECT {} FROM {table} {rest}", columns.join(", "));
+    assert_eq!(plan_of(app, &sql).unwrap(), vec![step.to_string()], "{sql}");
+}
+
 /// On SQLite one family's communications are read from an index that carries every column of
 /// the table (a column added without it would send every row back to the table), and the
 /// planner reads the family's page from it alone, in list order.
@@ -439,43 +474,14 @@ async fn sqlite_reads_a_familys_communications_from_its_covering_index() {
     let path = format!("/v1/communications?family_id={fam}");
     assert_eq!(ids(&app, &path, &app.admin()).await, logged);
 
-    let names = |sql: &str| -> Vec<String> {
-        let rows: Vec<Name> = diesel::sql_query(sql).load(&mut *app.conn()).unwrap();
-        rows.into_iter().map(|r| r.name).collect()
-    };
-    let columns = names("SELECT name FROM pragma_table_info('communications')");
-    assert!(columns.len() > 20, "{columns:?}");
-    let left_out = names(
-        "SELECT name FROM pragma_table_info('communications') EXCEPT \
-         SELECT name FROM pragma_index_info('communications_school_family_covering')",
-    );
-    assert!(
-        left_out.is_empty(),
-        "columns missing from communications_school_family_covering: {left_out:?}"
-    );
-
-    #[derive(QueryableByName)]
-    struct Step {
-        #[diesel(sql_type = Text)]
-        detail: String,
-    }
-    let plan: Vec<Step> = diesel::sql_query(format!(
-        "EXPLAIN QUERY PLAN SELECT {} FROM communications WHERE school_id = 'a' \
-         AND archived_at IS NULL AND family_id IS NOT NULL AND family_id = 'b' \
-         ORDER BY occurred_at DESC, id DESC LIMIT 51",
-        columns.join(", ")
-    ))
-    .load(&mut *app.conn())
-    .unwrap();
-    let plan: Vec<String> = plan.into_iter().map(|s| s.detail).collect();
-    assert_eq!(
-        plan,
-        vec![
-            "SEARCH communications USING COVERING INDEX communications_school_family_covering \
-             (school_id=? AND family_id=?)"
-                .to_string()
-        ],
-        "the family's page needs no table lookup and no sort"
+    assert_covering(
+        &app,
+        "communications",
+        "communications_school_family_covering",
+        "WHERE school_id = 'a' AND archived_at IS NULL AND family_id IS NOT NULL \
+         AND family_id = 'b' ORDER BY occurred_at DESC, id DESC LIMIT 51",
+        "SEARCH communications USING COVERING INDEX communications_school_family_covering \
+         (school_id=? AND family_id=?)",
     );
 }
 
@@ -491,16 +497,7 @@ async fn sqlite_overdue_queues_walk_their_partial_indexes() {
     if app.is_postgres() {
         return;
     }
-    #[derive(QueryableByName)]
-    struct Step {
-        #[diesel(sql_type = Text)]
-        detail: String,
-    }
-    let plan = |sql: &str| -> QueryResult<Vec<String>> {
-        let steps: Vec<Step> =
-            diesel::sql_query(format!("EXPLAIN QUERY PLAN {sql}")).load(&mut *app.conn())?;
-        Ok(steps.into_iter().map(|s| s.detail).collect())
-    };
+    let plan = |sql: &str| plan_of(&app, sql);
     assert_eq!(
         plan(
             "SELECT * FROM concerns WHERE school_id = 'a' \
@@ -542,41 +539,13 @@ async fn sqlite_lists_a_languages_families_from_its_covering_index() {
     if app.is_postgres() {
         return;
     }
-    let names = |sql: &str| -> Vec<String> {
-        let rows: Vec<Name> = diesel::sql_query(sql).load(&mut *app.conn()).unwrap();
-        rows.into_iter().map(|r| r.name).collect()
-    };
-    let columns = names("SELECT name FROM pragma_table_info('families')");
-    assert!(columns.len() > 15, "{columns:?}");
-    let left_out = names(
-        "SELECT name FROM pragma_table_info('families') EXCEPT \
-         SELECT name FROM pragma_index_info('families_school_language_covering')",
-    );
-    assert!(
-        left_out.is_empty(),
-        "columns missing from families_school_language_covering: {left_out:?}"
-    );
-
-    #[derive(QueryableByName)]
-    struct Step {
-        #[diesel(sql_type = Text)]
-        detail: String,
-    }
-    let plan: Vec<Step> = diesel::sql_query(format!(
-        "EXPLAIN QUERY PLAN SELECT {} FROM families WHERE school_id = 'a' \
-         AND archived_at IS NULL AND primary_language = 'es' AND id > 'b' ORDER BY id LIMIT 51",
-        columns.join(", ")
-    ))
-    .load(&mut *app.conn())
-    .unwrap();
-    let plan: Vec<String> = plan.into_iter().map(|s| s.detail).collect();
-    assert_eq!(
-        plan,
-        vec![
-            "SEARCH families USING COVERING INDEX families_school_language_covering \
-             (school_id=? AND primary_language=? AND id>?)"
-                .to_string()
-        ],
-        "a page of one language's families needs no table lookup and no sort"
+    assert_covering(
+        &app,
+        "families",
+        "families_school_language_covering",
+        "WHERE school_id = 'a' AND archived_at IS NULL AND primary_language = 'es' AND id > 'b' \
+         ORDER BY id LIMIT 51",
+        "SEARCH families USING COVERING INDEX families_school_language_covering \
+         (school_id=? AND primary_language=? AND id>?)",
     );
 }

@@ -401,20 +401,19 @@ pub fn list(
         if let Some(to) = f.occurred_to {
             sql = sql.filter(comms::occurred_at.lt(to.naive_utc()));
         }
+        // Due and overdue follow-ups say `follow_up_due_at IS NOT NULL`: their comparison implies
+        // it, but SQLite sees that only on the column itself, not on `stored_time`, and without it
+        // the partial index of open follow-ups would not serve them.
         match f.follow_up {
             Some(FollowUp::Due) => {
                 sql = sql
                     .filter(comms::follow_up_done_at.is_null())
-                    // Implied by the comparison, but SQLite sees that only on the column itself:
-                    // without it, the partial index of open follow-ups would not be used.
                     .filter(comms::follow_up_due_at.is_not_null())
                     .filter(stored_time(comms::follow_up_due_at).ge(now))
             }
             Some(FollowUp::Overdue) => {
                 sql = sql
                     .filter(comms::follow_up_done_at.is_null())
-                    // Implied by the comparison, but SQLite sees that only on the column itself:
-                    // without it, the partial index of open follow-ups would not be used.
                     .filter(comms::follow_up_due_at.is_not_null())
                     .filter(stored_time(comms::follow_up_due_at).lt(now))
             }
