@@ -56,9 +56,10 @@ type Manage = <DbConnection as Connection>::TransactionManager;
 /// apart: the WAL's fsync 3-10 ms, the database file's 9-91 ms, the checkpoint after them 9-29
 /// ms). At 4,000 pages (16 MiB) restarts came several times a second under load; at 32,000, at
 /// about 6,000 created communications/s (7.5 pages each), still twice a second, and every write
-/// in flight at each one waited for it: 1% of them, which was the p99. In runs alternating on one seeded database, 32,000 / 64,000 / 96,000 pages gave p99 24.4
-/// / 19.2 / 13.8 ms and 23.9 / 19.3 / 13.2 ms at 4,500-5,700 created/s, the same rate within
-/// noise. The `-wal` file stays at about this size once a burst of writes has grown it.
+/// in flight at each one waited for it: 1% of them, which was the p99. In runs alternating on
+/// one seeded database, 32,000 / 64,000 / 96,000 pages gave p99 24.4 / 19.2 / 13.8 ms and
+/// 23.9 / 19.3 / 13.2 ms at 4,500-5,700 created/s, the same rate within noise. The `-wal` file
+/// stays at about this size once a burst of writes has grown it.
 const RESTART_FRAMES: i64 = 96_000;
 
 /// Who copies the writer's WAL into the database, and when.
